@@ -1,0 +1,59 @@
+"""hiveo: a self-hostable supplier-compliance portal."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the portal: settings from HIVEO_* variables, then `overrides` (tests)."""
+    from .config import load_settings
+    from .extensions import init_extensions
+    from .security import init_security
+    from .web import init_web
+
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_DIR / "templates"),
+        static_folder=str(PROJECT_DIR / "static"),
+    )
+    app.config.update(load_settings())
+    app.config["MIGRATIONS_DIR"] = str(PROJECT_DIR / "migrations")
+    if overrides:
+        app.config.update(overrides)
+    Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    logging.getLogger("hiveo").setLevel(logging.INFO)
+
+    init_extensions(app)
+    init_security(app)
+    init_web(app)
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import demo
+    from .auth import cli as auth_cli
+    from .auth.views import bp as auth_bp
+    from .organisations import cli as organisations_cli
+    from .organisations.views import bp as organisations_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(organisations_bp)
+    auth_cli.register(app)
+    organisations_cli.register(app)
+    demo.register(app)

@@ -1,0 +1,69 @@
+"""`flask users add`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from ..clitools import fail
+from ..extensions import db
+from ..identifiers import InvalidIdentifier, validate_siren
+from ..models import Company
+from ..organisations.services import OrganisationError, add_member
+from .services import AccountError, create_user
+
+users = AppGroup("users", help="Comptes utilisateurs.")
+
+
+@users.command("add", help="Crée un compte, éventuellement membre d'une entreprise.")
+@click.argument("email")
+@click.option("--password", required=True, help="Mot de passe (10 caractères au moins).")
+@click.option("--name", default="", help="Nom affiché.")
+@click.option("--company", "siren", default=None, help="SIREN de l'entreprise à rejoindre.")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "member"]),
+    default=None,
+    help="Rôle dans l'entreprise (avec --company).",
+)
+@click.option("--operator", is_flag=True, help="Donne le droit de valider les dépôts.")
+def users_add(
+    email: str, password: str, name: str, siren: str | None, role: str | None, operator: bool
+) -> None:
+    if role and not siren:
+        fail("--role s'utilise avec --company SIREN.")
+    company = None
+    if siren:
+        try:
+            number = validate_siren(siren)
+        except InvalidIdentifier as error:
+            fail(str(error))
+        company = db.session.scalar(select(Company).where(Company.siren == number))
+        if company is None:
+            fail(f"Aucune entreprise de SIREN {number} n'existe.")
+    try:
+        user = create_user(
+            email,
+            password,
+            name=name,
+            is_operator=operator,
+            profile=current_app.config["ARGON2_PROFILE"],
+        )
+        if company is not None:
+            add_member(user, company, role or "member")
+    except (AccountError, OrganisationError) as error:
+        fail(str(error))
+    db.session.commit()
+    details = []
+    if company is not None:
+        details.append(f"{role or 'member'} de {company.name}")
+    if operator:
+        details.append("opérateur")
+    suffix = f" ({', '.join(details)})" if details else ""
+    click.echo(f"Compte créé : {user.email}{suffix}")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(users)

@@ -1,0 +1,136 @@
+"""Settings, all from HIVEO_* environment variables, in one documented place.
+
+The README's configuration table lists the same variables; keep both in step.
+`load_settings()` turns an environment into Flask config keys. Bad values
+stop the start-up with a message that names the variable, rather than
+running half-configured.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+_TRUE = {"1", "true", "yes", "on", "oui"}
+_FALSE = {"0", "false", "no", "off", "non", ""}
+
+
+class ConfigError(RuntimeError):
+    """A HIVEO_* variable holds a value the portal cannot use."""
+
+
+def env_bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (true/false), not {raw!r}")
+
+
+def env_int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def env_float(environ: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def env_str(environ: Mapping[str, str], name: str, default: str = "") -> str:
+    return environ.get(name, default).strip()
+
+
+def _secret_key(instance_dir: Path) -> str:
+    """Generate the key once and keep it beside the database, readable only by us."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if key:
+            return key
+    key = secrets.token_urlsafe(48)
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def default_instance_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "instance"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Flask config keys for the given environment (os.environ by default)."""
+    env = os.environ if environ is None else environ
+    instance_dir = Path(env_str(env, "HIVEO_INSTANCE_DIR") or default_instance_dir()).resolve()
+
+    database_url = env_str(env, "HIVEO_DATABASE_URL") or f"sqlite:///{instance_dir / 'hiveo.db'}"
+    if database_url.startswith("postgres://"):
+        # Heroku-style URLs; SQLAlchemy wants an explicit dialect and we use psycopg 3.
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    if not database_url.startswith(("sqlite:///", "postgresql+psycopg://")):
+        raise ConfigError(
+            "HIVEO_DATABASE_URL must be sqlite:///PATH or postgresql+psycopg://..., "
+            f"not {database_url.split(':', 1)[0]}:..."
+        )
+
+    secret_key = env_str(env, "HIVEO_SECRET_KEY") or _secret_key(instance_dir)
+    max_upload_mb = env_int(env, "HIVEO_MAX_UPLOAD_MB", 10, minimum=1)
+
+    return {
+        "INSTANCE_DIR": str(instance_dir),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLITE_BUSY_TIMEOUT_MS": env_int(env, "HIVEO_SQLITE_BUSY_TIMEOUT_MS", 15000, minimum=0),
+        "SECRET_KEY": secret_key,
+        "STORAGE_DIR": str(
+            Path(env_str(env, "HIVEO_STORAGE_DIR") or instance_dir / "storage").resolve()
+        ),
+        "SESSION_COOKIE_SECURE": env_bool(env, "HIVEO_SESSION_COOKIE_SECURE", True),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "hiveo_session",
+        "PERMANENT_SESSION_LIFETIME": env_int(env, "HIVEO_SESSION_HOURS", 12, minimum=1) * 3600,
+        "RATELIMIT_STORAGE_URI": env_str(env, "HIVEO_RATELIMIT_STORAGE_URL") or "memory://",
+        "LOGIN_RATE_LIMIT": env_str(env, "HIVEO_LOGIN_RATE_LIMIT") or "30 per minute",
+        "LOGIN_MAX_FAILURES": env_int(env, "HIVEO_LOGIN_MAX_FAILURES", 5, minimum=1),
+        "LOGIN_FAILURE_WINDOW_SECONDS": env_int(env, "HIVEO_LOGIN_FAILURE_WINDOW", 900, minimum=1),
+        "TRUSTED_PROXIES": env_int(env, "HIVEO_TRUSTED_PROXIES", 0),
+        "MAX_UPLOAD_MB": max_upload_mb,
+        # Werkzeug refuses a larger body (413) before the view reads it; the
+        # margin covers the multipart envelope and the other form fields.
+        "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024 + 64 * 1024,
+        "AUTO_VALIDATE": env_bool(env, "HIVEO_AUTO_VALIDATE", False),
+        "ATTESTATION_LEGALE_URL": env_str(env, "HIVEO_ATTESTATION_LEGALE_URL").rstrip("/"),
+        "ATTESTATION_LEGALE_TOKEN": env_str(env, "HIVEO_ATTESTATION_LEGALE_TOKEN"),
+        "ACTRADIS_URL": env_str(env, "HIVEO_ACTRADIS_URL").rstrip("/"),
+        "ACTRADIS_API_KEY": env_str(env, "HIVEO_ACTRADIS_API_KEY"),
+        "PROVIDER_TIMEOUT": env_float(env, "HIVEO_PROVIDER_TIMEOUT", 10.0, minimum=0.1),
+        "ESTABLISHMENTS_PER_PAGE": env_int(env, "HIVEO_ESTABLISHMENTS_PER_PAGE", 50, minimum=5),
+        "ARGON2_PROFILE": "default",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

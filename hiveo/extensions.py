@@ -1,0 +1,92 @@
+"""Flask extensions, created unbound and initialised in create_app()."""
+
+from __future__ import annotations
+
+from flask import Flask, has_request_context, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+
+# Named constraints, so that migrations can drop and alter them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+csrf = CSRFProtect()
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+# Set on a connection (Session.connection(execution_options=...)) by code that
+# is about to write outside a request, so SQLite takes the write lock at BEGIN.
+WRITE_INTENT = "hiveo_write_intent"
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _wants_write_lock(connection) -> bool:
+    if connection.get_execution_options().get(WRITE_INTENT):
+        return True
+    return has_request_context() and request.method in _UNSAFE_METHODS
+
+
+def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    """WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE for writers.
+
+    A deferred transaction that reads and then writes can fail at once with
+    SQLITE_BUSY when another writer committed in between, whatever the busy
+    timeout. Taking the write lock at BEGIN makes concurrent writers queue
+    instead. Reads (GET requests, phase 1 of a sync) begin deferred so that
+    they never wait for a writer, thanks to WAL.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event below emit BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock(connection) else "BEGIN")
+
+
+def init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    from .models import render_migration_item
+
+    migrate.init_app(
+        app,
+        db,
+        directory=app.config["MIGRATIONS_DIR"],
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_migration_item,
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])

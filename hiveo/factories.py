@@ -1,0 +1,75 @@
+"""Small factory functions that build worlds: used by the tests, the demo and the benchmarks.
+
+They go through the same services as the rest of the portal, except for the
+bulk helpers, which insert thousands of rows at once (a retail chain's
+establishments) with the same validated shapes.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from sqlalchemy import insert, select
+from stdnum import luhn
+
+from .auth.services import create_user
+from .demo_companies import ADDRESSES, make_siret
+from .extensions import db
+from .models import Company, Establishment, User
+from .organisations.services import add_member, create_company, search_text_for
+
+_siren_counter = itertools.count(1)
+
+
+def unused_siren() -> str:
+    """A valid SIREN that no company in the database has yet."""
+    while True:
+        base = f"3{next(_siren_counter):07d}"
+        siren = base + luhn.calc_check_digit(base)
+        if db.session.scalar(select(Company.id).where(Company.siren == siren)) is None:
+            return siren
+
+
+def make_company(name: str = "Entreprise Test", *, siren: str | None = None,
+                 establishments: int = 0) -> Company:
+    company = create_company(siren or unused_siren(), name)
+    if establishments:
+        add_establishments(company, establishments)
+    return company
+
+
+def add_establishments(company: Company, count: int, *, label: str | None = None,
+                       start: int = 1) -> None:
+    """Insert `count` establishments in one statement per thousand rows."""
+    label = label or company.name
+    rows = []
+    for number in range(start, start + count):
+        street, postal_code, city = ADDRESSES[number % len(ADDRESSES)]
+        name = f"{label} {city} {number}"
+        siret = make_siret(company.siren, number)
+        rows.append(
+            {
+                "company_id": company.id,
+                "siret": siret,
+                "name": name,
+                "address": street,
+                "postal_code": postal_code,
+                "city": city,
+                "search_text": search_text_for(name, siret, postal_code, city),
+            }
+        )
+        if len(rows) == 1000:
+            db.session.execute(insert(Establishment), rows)
+            rows = []
+    if rows:
+        db.session.execute(insert(Establishment), rows)
+    db.session.flush()
+
+
+def make_user(email: str, *, name: str = "", password: str = "correct horse battery",
+              operator: bool = False, profile: str = "default",
+              memberships: tuple[tuple[Company, str], ...] = ()) -> User:
+    user = create_user(email, password, name=name, is_operator=operator, profile=profile)
+    for company, role in memberships:
+        add_member(user, company, role)
+    return user

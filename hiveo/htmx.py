@@ -1,0 +1,49 @@
+"""Full page or fragment, and the answers htmx expects after a mutation.
+
+Every fragment is also part of a full page, so a URL always works without
+JavaScript. A route returns only the fragment when htmx asked for it and the
+request is neither boosted nor a history restore (which want whole pages).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, make_response, redirect, render_template, request
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def is_partial() -> bool:
+    return (
+        is_htmx()
+        and request.headers.get("HX-Boosted") != "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(
+    page_template: str, fragment_template: str, status: int = 200, **context: Any
+) -> Response:
+    """The fragment for htmx, the page (which includes the fragment) otherwise."""
+    if is_partial():
+        return render_fragment(fragment_template, status, **context)
+    return make_response(render_template(page_template, **context), status)
+
+
+def render_fragment(fragment_template: str, status: int = 200, **context: Any) -> Response:
+    """A fragment with the pending flash messages swapped in out of band."""
+    body = render_template(fragment_template, **context)
+    body += render_template("components/_flash.html", oob=True)
+    return make_response(body, status)
+
+
+def redirect_after_post(location: str) -> Response:
+    """303 for a browser; 204 + HX-Redirect for htmx moving to another page."""
+    if is_htmx():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = location
+        return response
+    return redirect(location, code=303)

@@ -1,0 +1,1 @@
+"""Companies, their establishments and memberships: "Gérer mes organisations"."""

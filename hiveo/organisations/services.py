@@ -1,0 +1,211 @@
+"""Companies, establishments and memberships, without HTTP."""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..identifiers import InvalidIdentifier, format_siren, validate_siren, validate_siret
+from ..models import Company, Establishment, Membership, Role, User
+
+
+class OrganisationError(ValueError):
+    """A refusal whose message is meant for a person (French)."""
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for searching as people type."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def search_text_for(name: str, siret: str, postal_code: str, city: str) -> str:
+    return " ".join(part for part in (fold(name), siret, postal_code, fold(city)) if part)
+
+
+def create_company(siren: str, name: str) -> Company:
+    try:
+        number = validate_siren(siren)
+    except InvalidIdentifier as error:
+        raise OrganisationError(str(error)) from None
+    name = (name or "").strip()
+    if not name:
+        raise OrganisationError("Le nom de l'entreprise est obligatoire.")
+    if db.session.scalar(select(Company.id).where(Company.siren == number)) is not None:
+        raise OrganisationError(f"L'entreprise de SIREN {format_siren(number)} existe déjà.")
+    company = Company(siren=number, name=name[:200])
+    db.session.add(company)
+    db.session.flush()
+    return company
+
+
+def add_establishment(
+    siret: str,
+    name: str,
+    *,
+    address: str = "",
+    postal_code: str = "",
+    city: str = "",
+    company: Company | None = None,
+) -> Establishment:
+    """Add an establishment to the company its SIRET names (or to `company`)."""
+    try:
+        number = validate_siret(siret, siren=company.siren if company else None)
+    except InvalidIdentifier as error:
+        raise OrganisationError(str(error)) from None
+    if company is None:
+        company = db.session.scalar(select(Company).where(Company.siren == number[:9]))
+        if company is None:
+            raise OrganisationError(
+                f"Aucune entreprise de SIREN {format_siren(number[:9])} n'existe : "
+                "créez-la d'abord."
+            )
+    name = (name or "").strip()
+    if not name:
+        raise OrganisationError("Le nom de l'établissement est obligatoire.")
+    if db.session.scalar(select(Establishment.id).where(Establishment.siret == number)):
+        raise OrganisationError(f"L'établissement de SIRET {number} existe déjà.")
+    establishment = Establishment(
+        company_id=company.id,
+        siret=number,
+        name=name[:200],
+        address=address.strip()[:300],
+        postal_code=postal_code.strip()[:10],
+        city=city.strip()[:120],
+        search_text=search_text_for(name, number, postal_code.strip(), city.strip()),
+    )
+    db.session.add(establishment)
+    db.session.flush()
+    return establishment
+
+
+def add_member(user: User, company: Company, role: str) -> Membership:
+    if role not in (Role.ADMIN, Role.MEMBER):
+        raise OrganisationError("Le rôle doit être « admin » ou « member ».")
+    existing = db.session.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id, Membership.company_id == company.id
+        )
+    )
+    if existing is not None:
+        existing.role = role
+        return existing
+    membership = Membership(user_id=user.id, company_id=company.id, role=role)
+    db.session.add(membership)
+    db.session.flush()
+    return membership
+
+
+@dataclass(frozen=True)
+class CompanyAccess:
+    """A company seen by one of its members."""
+
+    company: Company
+    membership: Membership
+
+    @property
+    def is_admin(self) -> bool:
+        return self.membership.is_admin
+
+
+def company_access(user: User, siren: str) -> CompanyAccess | None:
+    """The company and the user's membership of it, in one query; None for outsiders."""
+    row = db.session.execute(
+        select(Company, Membership)
+        .join(Membership, Membership.company_id == Company.id)
+        .where(Company.siren == siren, Membership.user_id == user.id)
+    ).first()
+    if row is None:
+        return None
+    return CompanyAccess(company=row[0], membership=row[1])
+
+
+@dataclass(frozen=True)
+class OrganisationRow:
+    company: Company
+    role: str
+    establishment_count: int
+
+
+def organisations_of(user: User) -> list[OrganisationRow]:
+    counts = (
+        select(Establishment.company_id, func.count(Establishment.id).label("n"))
+        .group_by(Establishment.company_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Company, Membership.role, func.coalesce(counts.c.n, 0))
+        .join(Membership, Membership.company_id == Company.id)
+        .outerjoin(counts, counts.c.company_id == Company.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Company.name)
+    ).all()
+    return [OrganisationRow(company, role, count) for company, role, count in rows]
+
+
+@dataclass(frozen=True)
+class EstablishmentPage:
+    items: list[Establishment]
+    total: int
+    page: int
+    per_page: int
+    query: str
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        return min(self.page * self.per_page, self.total)
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_terms(query: str) -> list[str]:
+    """Words to find in name, SIRET, postal code or city; a typed SIRET keeps its spaces out."""
+    text = (query or "").strip()[:100]
+    compact = text.replace(" ", "").replace(".", "")
+    if compact.isdigit():
+        return [compact]
+    return [fold(word) for word in text.split() if word][:8]
+
+
+def establishments_page(
+    company: Company, *, query: str = "", page: int = 1, per_page: int = 50
+) -> EstablishmentPage:
+    """One page of the company's establishments, in two queries whatever their number."""
+    conditions = [Establishment.company_id == company.id]
+    for term in search_terms(query):
+        conditions.append(Establishment.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
+    total = db.session.scalar(select(func.count(Establishment.id)).where(*conditions)) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    items = list(
+        db.session.scalars(
+            select(Establishment)
+            .where(*conditions)
+            .order_by(Establishment.siret)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    return EstablishmentPage(items, total, page, per_page, (query or "").strip()[:100])

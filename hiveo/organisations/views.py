@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, request
+from flask_login import current_user, login_required
+
+from ..htmx import render
+from .services import CompanyAccess, company_access, establishments_page, organisations_of
+
+bp = Blueprint("organisations", __name__, url_prefix="/organisations")
+
+
+def require_member(siren: str) -> CompanyAccess:
+    """The company for its members; 404 for everyone else, so ids do not leak."""
+    access = company_access(current_user, siren) if siren.isdigit() else None
+    if access is None:
+        abort(404)
+    return access
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
+
+
+@bp.get("")
+@login_required
+def index() -> Response:
+    rows = organisations_of(current_user)
+    return render("organisations/index.html", "organisations/_list.html", rows=rows)
+
+
+@bp.get("/<siren>")
+@login_required
+def company(siren: str) -> Response:
+    access = require_member(siren)
+    page = establishments_page(
+        access.company,
+        query=request.args.get("q", ""),
+        page=_page_number(),
+        per_page=current_app.config["ESTABLISHMENTS_PER_PAGE"],
+    )
+    return render(
+        "organisations/company.html",
+        "organisations/_establishments.html",
+        access=access,
+        company=access.company,
+        page=page,
+    )

@@ -1,0 +1,1 @@
+"""Provider platforms: one module per contract, and the bundled simulator."""

@@ -1,0 +1,134 @@
+"""What every page shares: template helpers, error pages, the home redirect."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import NoReturn
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, default_exceptions
+
+from .htmx import is_htmx
+from .identifiers import format_siren, format_siret
+
+PARIS = ZoneInfo("Europe/Paris")
+log = logging.getLogger("hiveo")
+
+_ERROR_TEXTS = {
+    400: ("Requête invalide", "La requête envoyée n'a pas pu être comprise."),
+    401: ("Connexion requise", "Connectez-vous pour accéder à cette page."),
+    403: ("Accès refusé", "Vous n'avez pas le droit d'effectuer cette action."),
+    404: ("Page introuvable", "Cette page n'existe pas ou vous n'y avez pas accès."),
+    405: ("Méthode non autorisée", "Cette adresse ne s'utilise pas de cette façon."),
+    413: (
+        "Fichier trop volumineux",
+        "Le fichier envoyé dépasse la taille maximale autorisée.",
+    ),
+    422: ("Données invalides", "Les données envoyées ne sont pas valides."),
+    429: (
+        "Trop de tentatives",
+        "Trop de requêtes en peu de temps. Patientez un moment puis réessayez.",
+    ),
+    500: (
+        "Erreur interne",
+        "Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez plus tard.",
+    ),
+}
+
+
+def abort_fr(status: int, message: str) -> NoReturn:
+    """Stop the request with an error page that shows `message` (French)."""
+    exception = default_exceptions[status](description=message)
+    exception.french = True
+    raise exception
+
+
+def format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(PARIS).date()
+    return value.strftime("%d/%m/%Y")
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    word = singular if count in (0, 1) else (plural_form or singular + "s")
+    return f"{count} {word}"
+
+
+def error_response(status: int, message: str | None = None) -> Response:
+    title, default_text = _ERROR_TEXTS.get(status, _ERROR_TEXTS[500])
+    text = message or default_text
+    if is_htmx():
+        # htmx does not swap error answers; app.js shows this text as a message.
+        response = make_response(text, status)
+        response.mimetype = "text/plain"
+        return response
+    return make_response(
+        render_template("errors/error.html", status=status, title=title, text=text), status
+    )
+
+
+def _handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    message = error.description if getattr(error, "french", False) else None
+    response = error_response(status, message)
+    if status == 405 and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    if status == 429 and getattr(error, "retry_after", None):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _handle_csrf_error(_error: CSRFError) -> Response:
+    return error_response(
+        400,
+        "Le formulaire a expiré ou n'est pas valide. Rechargez la page puis réessayez.",
+    )
+
+
+def _handle_unexpected(error: Exception) -> Response:
+    if current_app.config.get("PROPAGATE_UNEXPECTED_ERRORS"):
+        # The test suite wants the real exception, not the page that hides it.
+        raise error
+    log.exception("unhandled error", exc_info=error)
+    return error_response(500)
+
+
+def init_web(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        siren=format_siren,
+        siret=format_siret,
+        date_fr=format_date,
+        datetime_fr=format_datetime,
+    )
+    app.jinja_env.globals.update(
+        plural=plural, has_endpoint=lambda name: name in app.view_functions
+    )
+    app.register_error_handler(CSRFError, _handle_csrf_error)
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(Exception, _handle_unexpected)
+
+    @app.get("/")
+    def index() -> Response:
+        if current_user.is_authenticated:
+            return redirect(url_for("organisations.index"))
+        return redirect(url_for("auth.login"))

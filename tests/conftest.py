@@ -1,0 +1,180 @@
+"""Fixtures shared by every test: databases, the app, a cast of users.
+
+The cast (after healthchecks): alice is an admin of Acme, bob a member of
+Acme, charlie an admin of Globex (an outsider to Acme), olivia an operator
+who belongs to no company.
+
+Integration tests run once on SQLite and, when HIVEO_TEST_DATABASE_URL is
+set, once more on PostgreSQL. Each database is migrated once per session with
+the project's own migrations, then emptied after every test.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from hiveo import create_app
+from hiveo.extensions import db
+from tests.helpers import PASSWORD  # noqa: F401 (re-exported for tests)
+
+PG_URL = os.environ.get("HIVEO_TEST_DATABASE_URL", "").strip()
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+_TMP = Path(tempfile.mkdtemp(prefix="hiveo-tests-"))
+
+
+def _base_config(database_url: str, storage_dir: Path) -> dict:
+    return {
+        "TESTING": True,
+        "PROPAGATE_UNEXPECTED_ERRORS": True,
+        "SECRET_KEY": "tests-only-secret-key",
+        "INSTANCE_DIR": str(_TMP / "instance"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "STORAGE_DIR": str(storage_dir),
+        "SESSION_COOKIE_SECURE": False,
+        "ARGON2_PROFILE": "fast",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "ATTESTATION_LEGALE_URL": "",
+        "ACTRADIS_URL": "",
+    }
+
+
+def database_url(backend: str) -> str:
+    if backend == "postgresql":
+        url = PG_URL
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return url
+    return f"sqlite:///{_TMP / 'tests.db'}"
+
+
+_migrated: set[str] = set()
+
+
+def _migrate(backend: str) -> None:
+    """Bring the test database to the latest migration, from scratch, once per session."""
+    if backend in _migrated:
+        return
+    url = database_url(backend)
+    if backend == "postgresql":
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+        engine.dispose()
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(_TMP / "tests.db") + suffix).unlink(missing_ok=True)
+    app = create_app(_base_config(url, _TMP / "storage"))
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade(directory=app.config["MIGRATIONS_DIR"])
+        db.engine.dispose()
+    _migrated.add(backend)
+
+
+def empty_database() -> None:
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            db.session.execute(sa.text(f"DELETE FROM {name}"))
+    db.session.commit()
+
+
+def build_app(backend: str, tmp_path: Path, **overrides) -> Flask:
+    _migrate(backend)
+    config = _base_config(database_url(backend), tmp_path / "storage")
+    config.update(overrides)
+    return create_app(config)
+
+
+@contextmanager
+def running_app(backend: str, tmp_path: Path, **overrides) -> Iterator[Flask]:
+    app = build_app(backend, tmp_path, **overrides)
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            empty_database()
+            db.engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def app_overrides() -> dict:
+    """Override in a test module to change settings for its app."""
+    return {}
+
+
+@pytest.fixture
+def app(backend: str, tmp_path: Path, app_overrides: dict) -> Iterator[Flask]:
+    """The app, with no context pushed: requests must not share the test's session.
+
+    Tests that read or write the database open `with app.app_context():`.
+    """
+    with running_app(backend, tmp_path, **app_overrides) as application:
+        yield application
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Identifiers of the cast (ORM objects would be detached outside a context)."""
+
+    acme: str  # SIREN
+    globex: str
+    acme_id: int
+    globex_id: int
+    alice: str  # e-mail
+    bob: str
+    charlie: str
+    olivia: str
+
+
+@pytest.fixture
+def cast(app: Flask) -> Cast:
+    from hiveo.factories import make_company, make_user
+
+    with app.app_context():
+        acme = make_company("Acme Nettoyage", siren="732829320", establishments=3)
+        globex = make_company("Globex Bâtiment", establishments=2)
+        make_user("alice@example.com", name="Alice Admin", profile="fast",
+                  memberships=((acme, "admin"),))
+        make_user("bob@example.com", name="Bob Membre", profile="fast",
+                  memberships=((acme, "member"),))
+        make_user("charlie@example.com", name="Charlie Dehors", profile="fast",
+                  memberships=((globex, "admin"),))
+        make_user("olivia@example.com", name="Olivia Opératrice", profile="fast", operator=True)
+        db.session.commit()
+        return Cast(
+            acme=acme.siren,
+            globex=globex.siren,
+            acme_id=acme.id,
+            globex_id=globex.id,
+            alice="alice@example.com",
+            bob="bob@example.com",
+            charlie="charlie@example.com",
+            olivia="olivia@example.com",
+        )

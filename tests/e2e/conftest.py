@@ -1,0 +1,140 @@
+"""End-to-end tests: Playwright drives Debian's Chromium against a live server.
+
+When Chromium is missing these tests are skipped with a loud message, unless
+HIVEO_REQUIRE_BROWSER=1 (as in CI), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from hiveo.extensions import db
+from tests.conftest import running_app
+
+CHROMIUM = os.environ.get("HIVEO_CHROMIUM", "/usr/bin/chromium")
+
+
+def _chromium_path() -> str | None:
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def pytest_collection_modifyitems(config, items):
+    e2e = [item for item in items if "tests/e2e/" in str(item.fspath)]
+    for item in e2e:
+        item.add_marker(pytest.mark.e2e)
+    if e2e and _chromium_path() is None and not _browser_required():
+        message = _missing_message(len(e2e))
+        print("\n" + "!" * 78 + "\n" + message + "\n" + "!" * 78)
+        skip = pytest.mark.skip(reason=message + " (chromium missing)")
+        for item in e2e:
+            item.add_marker(skip)
+
+
+def _browser_required() -> bool:
+    return os.environ.get("HIVEO_REQUIRE_BROWSER") == "1"
+
+
+def _missing_message(count: int) -> str:
+    return (
+        f"chromium not found ({CHROMIUM}): {count} end-to-end tests cannot run. "
+        "Install Debian's chromium package (apt-get install chromium)."
+    )
+
+
+@pytest.fixture(autouse=True)
+def _browser_present():
+    if _chromium_path() is None and _browser_required():
+        pytest.fail(_missing_message(1) + " HIVEO_REQUIRE_BROWSER=1 makes this a failure.")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": _chromium_path(),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.app = app
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    with running_app("sqlite", tmp_path) as app:
+        yield app
+
+
+@pytest.fixture
+def live_server(live_app) -> Iterator[LiveServer]:
+    server = LiveServer(live_app).start()
+    yield server
+    server.stop()
+    with live_app.app_context():
+        db.session.remove()
+
+
+class ConsoleWatch:
+    """Every console error, uncaught exception and CSP violation of a page."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+
+    def attach(self, page) -> None:
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.problems.append(f"pageerror: {error}"))
+
+    def _on_console(self, message) -> None:
+        if message.type in ("error", "warning") or "Content Security Policy" in message.text:
+            self.problems.append(f"console {message.type}: {message.text}")
+
+
+@pytest.fixture
+def watched_page(page):
+    """A page that fails the test on any console error or CSP violation."""
+    watch = ConsoleWatch()
+    watch.attach(page)
+    yield page
+    assert watch.problems == [], "\n".join(watch.problems)
+
+
+@pytest.fixture
+def no_js_page(browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    watch = ConsoleWatch()
+    watch.attach(page)
+    yield page
+    context.close()
+    assert watch.problems == [], "\n".join(watch.problems)

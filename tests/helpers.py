@@ -1,0 +1,64 @@
+"""Helpers for tests: CSRF tokens, signing in, posting forms, counting queries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from hiveo.extensions import db
+
+PASSWORD = "correct horse battery"
+
+_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = _CSRF_META.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def fetch_csrf(client: FlaskClient, path: str = "/login") -> str:
+    return csrf_token_from(client.get(path).get_data(as_text=True))
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD):
+    token = fetch_csrf(client)
+    return client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token}
+    )
+
+
+def post(client: FlaskClient, path: str, data: dict | None = None, *, htmx: bool = False,
+         page: str = "/organisations", **kwargs):
+    """POST with the CSRF token of the signed-in session, as a form would."""
+    token = fetch_csrf(client, page)
+    headers = kwargs.pop("headers", {})
+    if htmx:
+        headers = {"HX-Request": "true", **headers}
+    return client.post(path, data={"csrf_token": token, **(data or {})}, headers=headers,
+                       **kwargs)
+
+
+@contextmanager
+def count_queries(app: Flask) -> Iterator[list[str]]:
+    """Collect the SQL statements the app runs inside the block."""
+    statements: list[str] = []
+
+    def _record(_conn, _cursor, statement, _parameters, _context, _executemany):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT",
+                                                        "RELEASE")):
+            statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", _record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", _record)
