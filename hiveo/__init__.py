@@ -49,11 +49,17 @@ def _register_blueprints(app: Flask) -> None:
     from . import demo
     from .auth import cli as auth_cli
     from .auth.views import bp as auth_bp
+    from .documents import cli as documents_cli
+    from .documents.views import bp as documents_bp
     from .organisations import cli as organisations_cli
     from .organisations.views import bp as organisations_bp
+    from .review.views import bp as review_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(organisations_bp)
+    app.register_blueprint(documents_bp)
+    app.register_blueprint(review_bp)
     auth_cli.register(app)
     organisations_cli.register(app)
+    documents_cli.register(app)
     demo.register(app)

@@ -11,13 +11,15 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from datetime import date, timedelta
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from .demo_companies import COMPANIES, USERS
+from . import clock
+from .demo_companies import COMPANIES, DURAND, LEFEVRE, USERS
 from .extensions import db
 from .models import Company, User
 from .organisations.services import add_establishment, add_member, create_company
@@ -33,7 +35,7 @@ def database_is_empty() -> bool:
 
 
 def load_demo(profile: str = "default") -> None:
-    """Write the demo world (companies, establishments, people). Caller commits."""
+    """Write the demo world (companies, establishments, people, dossiers). Caller commits."""
     from .factories import make_user
 
     companies: dict[str, Company] = {}
@@ -49,8 +51,9 @@ def load_demo(profile: str = "default") -> None:
                 city=establishment.city,
                 company=company,
             )
+    users: dict[str, User] = {}
     for person in USERS:
-        user = make_user(
+        user = users[person.email] = make_user(
             person.email,
             name=person.name,
             password=person.password,
@@ -59,6 +62,53 @@ def load_demo(profile: str = "default") -> None:
         )
         for siren, role in person.memberships:
             add_member(user, companies[siren], role)
+    load_demo_documents(companies, users, clock.today())
+
+
+def load_demo_documents(companies: dict[str, Company], users: dict[str, User],
+                        today: date) -> None:
+    """Realistic dossiers for the companies that keep their documents here, by hand.
+
+    Durand Bâtiment shows every state: valid, expiring soon, expired, refused,
+    awaiting review, and a Kbis slot with two archived versions.
+    """
+    from sqlalchemy import select
+
+    from .documents.services import refuse_document
+    from .factories import make_document
+    from .models import Establishment
+
+    durand = companies[DURAND.siren]
+    sophie = users["sophie.durand@durand-batiment.fr"]
+    claire = users["claire.petit@hiveo.example"]
+    siege = db.session.scalar(
+        select(Establishment).where(Establishment.company_id == durand.id)
+    )
+
+    def ago(days: int) -> date:
+        return today - timedelta(days=days)
+
+    for days in (250, 160, 40):
+        make_document(durand, "KBIS", issue_date=ago(days), uploaded_by=sophie)
+    make_document(durand, "URSSAF_VIGILANCE", issue_date=ago(170), validity_start=ago(168),
+                  uploaded_by=sophie)
+    make_document(durand, "FISCAL_REGULARITY", issue_date=ago(380),
+                  validity_end=ago(15), uploaded_by=sophie)
+    make_document(durand, "INSURANCE_DECENNALE", issue_date=ago(60),
+                  validity_end=ago(60) + timedelta(days=365), uploaded_by=sophie)
+    make_document(durand, "BTP_PAID_LEAVE", establishment=siege, issue_date=ago(30),
+                  validity_end=ago(30) + timedelta(days=180), uploaded_by=sophie)
+    lnte = make_document(durand, "LNTE", issue_date=ago(5), validated=False, uploaded_by=sophie)
+    refuse_document(lnte.id, claire,
+                    "La liste n'est pas signée par le représentant légal : "
+                    "déposez la version signée.")
+    make_document(durand, "INSURANCE_RC_PRO", issue_date=ago(3),
+                  validity_end=ago(3) + timedelta(days=365), validated=False,
+                  uploaded_by=sophie)
+
+    lefevre = companies[LEFEVRE.siren]
+    make_document(lefevre, "FISCAL_REGULARITY", issue_date=ago(90),
+                  validity_end=ago(90) + timedelta(days=365))
 
 
 def accounts_text() -> str:

@@ -8,6 +8,7 @@ establishments) with the same validated shapes.
 from __future__ import annotations
 
 import itertools
+from datetime import date
 
 from sqlalchemy import insert, select
 from stdnum import luhn
@@ -15,7 +16,7 @@ from stdnum import luhn
 from .auth.services import create_user
 from .demo_companies import ADDRESSES, make_siret
 from .extensions import db
-from .models import Company, Establishment, User
+from .models import Company, Document, Establishment, User
 from .organisations.services import add_member, create_company, search_text_for
 
 _siren_counter = itertools.count(1)
@@ -73,3 +74,46 @@ def make_user(email: str, *, name: str = "", password: str = "correct horse batt
     for company, role in memberships:
         add_member(user, company, role)
     return user
+
+
+def make_document(
+    company: Company,
+    doc_type: str,
+    *,
+    establishment: Establishment | None = None,
+    issue_date: date,
+    validity_start: date | None = None,
+    validity_end: date | None = None,
+    validated: bool = True,
+    uploaded_by: User | None = None,
+    content: bytes | None = None,
+    replaces: Document | None = None,
+) -> Document:
+    """A document with a generated PDF, through the same service as uploads."""
+    from .documents.catalogue import CATALOGUE
+    from .documents.services import add_document
+    from .pdfgen import make_pdf
+    from .storage import storage
+
+    spec = CATALOGUE[doc_type]
+    if content is None:
+        owner = establishment.siret if establishment else company.siren
+        content = make_pdf(
+            spec.label,
+            [company.name, f"Identifiant : {owner}", f"Délivré le {issue_date:%d/%m/%Y}"],
+            footer="Document généré par hiveo (démonstration)",
+        )
+    stored = storage().save_chunks([content])
+    return add_document(
+        company=company,
+        establishment=establishment,
+        doc_type=spec,
+        issue_date=issue_date,
+        validity_start=validity_start,
+        validity_end=validity_end,
+        stored=stored,
+        filename=f"{doc_type.lower()}.pdf",
+        uploaded_by=uploaded_by,
+        validated=validated,
+        replaces=replaces,
+    )

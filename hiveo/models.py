@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -199,14 +200,120 @@ class AuditEvent(db.Model):
     __table_args__ = (Index("ix_audit_events_company_id_created_at", "company_id", "created_at"),)
 
 
+class ReviewState(enum.StrEnum):
+    PENDING = "pending"
+    VALIDATED = "validated"
+    REFUSED = "refused"
+
+
+class Source(enum.StrEnum):
+    MANUAL = "manual"
+    ATTESTATION_LEGALE = "attestation_legale"
+    ACTRADIS = "actradis"
+
+
+def slot_key(company_id: int, establishment_id: int | None, doc_type: str) -> str:
+    """Names a single-occurrence slot; unique among current documents."""
+    return f"{company_id}:{establishment_id or 0}:{doc_type}"
+
+
+class Document(db.Model):
+    """One version of one legal document of a company or of one establishment.
+
+    Rows are never deleted. Of a single-occurrence slot, at most one document
+    is current (the unique `current_slot` says so to the database); a current
+    document that gives way is archived with the time and what replaced it.
+    """
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="RESTRICT"))
+    establishment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("establishments.id", ondelete="RESTRICT"), nullable=True
+    )
+    doc_type: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(30), default=Source.MANUAL.value)
+    external_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    external_revision: Mapped[int | None] = mapped_column(nullable=True)
+    # The provider's own state, normalised: "valid" or "expired".
+    provider_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+    issue_date: Mapped[date] = mapped_column(Date)
+    validity_start: Mapped[date] = mapped_column(Date)
+    validity_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    effective_end: Mapped[date] = mapped_column(Date)
+
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    filename: Mapped[str] = mapped_column(String(200), default="document.pdf")
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    review_state: Mapped[str] = mapped_column(String(20), default=ReviewState.PENDING.value)
+    refusal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reviewed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # For a multi-occurrence type: the current document this upload replaces once validated.
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
+
+    is_current: Mapped[bool] = mapped_column(default=False)
+    current_slot: Mapped[str | None] = mapped_column(String(80), nullable=True, unique=True)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
+
+    company: Mapped[Company] = relationship(lazy="raise_on_sql")
+    establishment: Mapped[Establishment | None] = relationship(lazy="raise_on_sql")
+    uploaded_by: Mapped[User | None] = relationship(
+        foreign_keys=[uploaded_by_id], lazy="raise_on_sql"
+    )
+    reviewed_by: Mapped[User | None] = relationship(
+        foreign_keys=[reviewed_by_id], lazy="raise_on_sql"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", "external_revision"),
+        CheckConstraint(
+            "review_state in ('pending', 'validated', 'refused')", name="review_state_known"
+        ),
+        CheckConstraint("validity_start <= effective_end", name="dates_ordered"),
+        CheckConstraint(
+            "NOT (is_current AND archived_at IS NOT NULL)", name="current_not_archived"
+        ),
+        CheckConstraint("current_slot IS NULL OR is_current", name="slot_only_if_current"),
+        CheckConstraint("size >= 0", name="size_positive"),
+        Index("ix_documents_company_id_establishment_id", "company_id", "establishment_id"),
+        Index("ix_documents_review_state_uploaded_at", "review_state", "uploaded_at"),
+        Index("ix_documents_company_id_is_current_effective_end",
+              "company_id", "is_current", "effective_end"),
+        Index("ix_documents_sha256", "sha256"),
+        Index("ix_documents_external_id", "source", "external_id"),
+    )
+
+    @property
+    def slot(self) -> tuple[int, int | None, str]:
+        return (self.company_id, self.establishment_id, self.doc_type)
+
+    def __repr__(self) -> str:
+        return f"<Document {self.id} {self.doc_type} {self.review_state}>"
+
+
 __all__ = [
     "AuditEvent",
     "Company",
+    "Document",
     "Establishment",
     "LoginThrottle",
     "Membership",
+    "ReviewState",
     "Role",
+    "Source",
     "UTCDateTime",
     "User",
+    "slot_key",
     "utcnow",
 ]

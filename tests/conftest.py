@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ from hiveo.extensions import db
 from tests.helpers import PASSWORD  # noqa: F401 (re-exported for tests)
 
 PG_URL = os.environ.get("HIVEO_TEST_DATABASE_URL", "").strip()
+TODAY = date(2026, 11, 29)
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 _TMP = Path(tempfile.mkdtemp(prefix="hiveo-tests-"))
@@ -46,6 +48,8 @@ def _base_config(database_url: str, storage_dir: Path) -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         "ATTESTATION_LEGALE_URL": "",
         "ACTRADIS_URL": "",
+        # Tests must not depend on the day they run.
+        "TODAY": TODAY,
     }
 
 

@@ -28,6 +28,8 @@ def fetch_csrf(client: FlaskClient, path: str = "/login") -> str:
 
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD):
+    """Sign in from a fresh session (whoever was signed in on this client before)."""
+    client.delete_cookie("hiveo_session")
     token = fetch_csrf(client)
     return client.post(
         "/login", data={"email": email, "password": password, "csrf_token": token}
@@ -62,3 +64,10 @@ def count_queries(app: Flask) -> Iterator[list[str]]:
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", _record)
+
+
+def page_text(response) -> str:
+    """The response body with HTML entities decoded (apostrophes are escaped in pages)."""
+    import html
+
+    return html.unescape(response.get_data(as_text=True))

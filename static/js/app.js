@@ -71,7 +71,9 @@
       });
     });
     dialog.addEventListener("htmx:afterRequest", function (event) {
-      if (event.detail.successful) {
+      // A 422 re-renders the form inside the dialog; only a real success closes it.
+      var status = event.detail.xhr ? event.detail.xhr.status : 0;
+      if (status >= 200 && status < 300) {
         closeDialog(dialog);
       }
     });

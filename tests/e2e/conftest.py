@@ -115,7 +115,12 @@ class ConsoleWatch:
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.problems.append(f"pageerror: {error}"))
 
+    # Chromium logs every 4xx answer; a 422 is how a form says "fix this" and is expected.
+    EXPECTED = ("the server responded with a status of 422",)
+
     def _on_console(self, message) -> None:
+        if any(text in message.text for text in self.EXPECTED):
+            return
         if message.type in ("error", "warning") or "Content Security Policy" in message.text:
             self.problems.append(f"console {message.type}: {message.text}")
 

@@ -1,0 +1,1 @@
+"""The dossier: document catalogue, states, upload, review, versions and archive."""

@@ -1,0 +1,388 @@
+"""The dossier's rules: checking, storing, reviewing, and who becomes current.
+
+No HTTP here: the upload view, the import command and the sync engine all
+come through these functions, so a document is checked and versioned the same
+way whichever door it came in by.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..identifiers import InvalidIdentifier, validate_siret
+from ..models import (
+    AuditEvent,
+    Company,
+    Document,
+    Establishment,
+    ReviewState,
+    Source,
+    User,
+    slot_key,
+    utcnow,
+)
+from ..storage import StoredFile, storage
+from .catalogue import CATALOGUE, DocumentType, effective_end
+from .pdf import PdfRejected, inspect_pdf
+
+
+class DocumentError(ValueError):
+    """A refusal meant for a person (French); `field` names the form field at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Problems:
+    """Every refusal found in one submission, by form field (None: the whole form)."""
+
+    items: list[tuple[str | None, str]] = field(default_factory=list)
+
+    def add(self, message: str, field_name: str | None = None) -> None:
+        self.items.append((field_name, message))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_first(self) -> None:
+        if self.items:
+            field_name, message = self.items[0]
+            raise DocumentError(message, field_name)
+
+
+def lock_company(company_id: int) -> None:
+    """Serialise the dossier changes of one company (PostgreSQL row lock).
+
+    On SQLite every writing transaction already holds the database's write
+    lock from its BEGIN IMMEDIATE.
+    """
+    db.session.execute(select(Company.id).where(Company.id == company_id).with_for_update())
+
+
+def check_type(code: str, problems: Problems) -> DocumentType | None:
+    doc_type = CATALOGUE.get(code or "")
+    if doc_type is None:
+        problems.add("Choisissez un type de document du catalogue.", "doc_type")
+    return doc_type
+
+
+def check_dates(
+    doc_type: DocumentType | None,
+    issue_date: date | None,
+    validity_start: date | None,
+    validity_end: date | None,
+    today: date,
+    problems: Problems,
+) -> None:
+    if issue_date is None:
+        problems.add("Indiquez la date de délivrance imprimée sur le document.", "issue_date")
+    elif issue_date > today:
+        problems.add("La date de délivrance ne peut pas être dans le futur.", "issue_date")
+    start = validity_start or issue_date
+    if start is not None and validity_end is not None and start > validity_end:
+        problems.add(
+            "Le début de validité ne peut pas être après la fin de validité.", "validity_start"
+        )
+    if doc_type is not None and doc_type.end_required and validity_end is None:
+        problems.add(
+            f"La fin de validité est obligatoire pour ce type de document "
+            f"({doc_type.label}) : reportez celle qui est imprimée.",
+            "validity_end",
+        )
+
+
+def find_establishment(company: Company, siret: str | None, problems: Problems
+                       ) -> Establishment | None:
+    """The establishment named by `siret`, which must belong to `company`; None: company level."""
+    if not siret:
+        return None
+    try:
+        number = validate_siret(siret)
+    except InvalidIdentifier as error:
+        problems.add(str(error), "siret")
+        return None
+    establishment = db.session.scalar(
+        select(Establishment).where(
+            Establishment.siret == number, Establishment.company_id == company.id
+        )
+    )
+    if establishment is None:
+        problems.add(
+            f"L'établissement {number} n'appartient pas à l'entreprise {company.name}.", "siret"
+        )
+    return establishment
+
+
+def check_replaces(
+    company: Company,
+    doc_type: DocumentType | None,
+    establishment: Establishment | None,
+    replaces_id: int | None,
+    problems: Problems,
+) -> Document | None:
+    if replaces_id is None or doc_type is None:
+        return None
+    replaced = db.session.get(Document, replaces_id)
+    if (
+        replaced is None
+        or not replaced.is_current
+        or replaced.slot
+        != (company.id, establishment.id if establishment else None, doc_type.code)
+    ):
+        problems.add("Le document à remplacer n'est pas un document en cours de ce dossier.",
+                     "replaces")
+        return None
+    return replaced
+
+
+def spool_upload(stream: BinaryIO, max_bytes: int) -> Path:
+    """Copy an incoming upload to a private temporary file, refusing it past `max_bytes`."""
+    directory = Path(storage().root) / "tmp"
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=directory, prefix="upload-")
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            while chunk := stream.read(256 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise DocumentError(_too_large(max_bytes), "file")
+                handle.write(chunk)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)
+
+
+def _too_large(max_bytes: int) -> str:
+    return f"Le fichier dépasse la taille maximale de {max_bytes // (1024 * 1024)} Mo."
+
+
+def check_pdf(path: Path, max_bytes: int) -> None:
+    """Refuse (DocumentError) anything but a readable, unencrypted, passive PDF."""
+    size = path.stat().st_size
+    if size == 0:
+        raise DocumentError("Le fichier est vide.", "file")
+    if size > max_bytes:
+        raise DocumentError(_too_large(max_bytes), "file")
+    try:
+        inspect_pdf(path)
+    except PdfRejected as error:
+        raise DocumentError(str(error), "file") from None
+
+
+_BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
+MAX_FILENAME = 200
+
+
+def check_filename(name: str | None) -> str:
+    """The uploader's file name, kept for display only and never used as a path.
+
+    Names that only a tampering client sends are refused: directories or
+    traversal, control characters, bidirectional overrides, look-alike
+    characters (anything NFKC would rewrite), and absurd lengths.
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    refusal = "Le nom du fichier n'est pas accepté : "
+    if not name.strip():
+        raise DocumentError("Choisissez le fichier PDF à déposer.", "file")
+    if len(name) > MAX_FILENAME:
+        raise DocumentError(refusal + f"il dépasse {MAX_FILENAME} caractères.", "file")
+    if "/" in name or "\\" in name or ".." in name:
+        raise DocumentError(refusal + "il contient un chemin (« / », « \\ » ou « .. »).",
+                            "file")
+    if any(not ch.isprintable() for ch in name) or _BIDI_CONTROLS & set(name):
+        raise DocumentError(refusal + "il contient des caractères de contrôle.", "file")
+    if unicodedata.normalize("NFKC", name) != name:
+        raise DocumentError(
+            refusal + "il contient des caractères qui imitent d'autres caractères.", "file"
+        )
+    return name.strip()
+
+
+def audit(company_id: int | None, user: User | None, action: str, **details: Any) -> AuditEvent:
+    event = AuditEvent(
+        company_id=company_id, user_id=user.id if user else None, action=action, details=details
+    )
+    db.session.add(event)
+    return event
+
+
+def make_current(document: Document, now: datetime) -> list[Document]:
+    """Make `document` current in its slot; archive what it replaces. Returns the archived."""
+    doc_type = CATALOGUE[document.doc_type]
+    archived: list[Document] = []
+    if doc_type.multi:
+        if document.replaces_id is not None:
+            replaced = db.session.get(Document, document.replaces_id)
+            if replaced is not None and replaced.is_current and replaced.slot == document.slot:
+                archived.append(replaced)
+    else:
+        key = slot_key(document.company_id, document.establishment_id, document.doc_type)
+        previous = db.session.scalar(
+            select(Document)
+            .where(Document.current_slot == key)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if previous is not None and previous.id != document.id:
+            archived.append(previous)
+    for old in archived:
+        old.is_current = False
+        old.current_slot = None
+        old.archived_at = now
+        old.replaced_by_id = document.id
+    # The archive must reach the database before the new row claims the slot.
+    db.session.flush()
+    document.is_current = True
+    document.current_slot = (
+        None
+        if doc_type.multi
+        else slot_key(document.company_id, document.establishment_id, document.doc_type)
+    )
+    db.session.flush()
+    return archived
+
+
+def archive_refused(document: Document, now: datetime) -> None:
+    """A new document in a slot settles the refusals it answers: they move to history."""
+    refused = db.session.scalars(
+        select(Document).where(
+            Document.company_id == document.company_id,
+            Document.establishment_id.is_(None)
+            if document.establishment_id is None
+            else Document.establishment_id == document.establishment_id,
+            Document.doc_type == document.doc_type,
+            Document.review_state == ReviewState.REFUSED.value,
+            Document.archived_at.is_(None),
+            Document.id != document.id,
+        )
+    )
+    for old in refused:
+        old.archived_at = now
+        old.replaced_by_id = document.id
+
+
+def add_document(
+    *,
+    company: Company,
+    establishment: Establishment | None,
+    doc_type: DocumentType,
+    issue_date: date,
+    validity_start: date | None,
+    validity_end: date | None,
+    stored: StoredFile,
+    filename: str,
+    uploaded_by: User | None,
+    validated: bool,
+    replaces: Document | None = None,
+    source: str = Source.MANUAL.value,
+    now: datetime | None = None,
+) -> Document:
+    """Record a checked, stored document; validated ones become current at once."""
+    now = now or utcnow()
+    start = validity_start or issue_date
+    lock_company(company.id)
+    document = Document(
+        company_id=company.id,
+        establishment_id=establishment.id if establishment else None,
+        doc_type=doc_type.code,
+        source=source,
+        issue_date=issue_date,
+        validity_start=start,
+        validity_end=validity_end,
+        effective_end=effective_end(doc_type, issue_date, start, validity_end),
+        sha256=stored.sha256,
+        size=stored.size,
+        filename=filename,
+        uploaded_by_id=uploaded_by.id if uploaded_by else None,
+        uploaded_at=now,
+        review_state=ReviewState.VALIDATED.value if validated else ReviewState.PENDING.value,
+        reviewed_at=now if validated else None,
+        replaces_id=replaces.id if replaces else None,
+    )
+    db.session.add(document)
+    db.session.flush()
+    archive_refused(document, now)
+    archived = make_current(document, now) if validated else []
+    audit(
+        company.id,
+        uploaded_by,
+        "document.imported" if validated else "document.uploaded",
+        document_id=document.id,
+        doc_type=doc_type.code,
+        siret=establishment.siret if establishment else None,
+        archived=[old.id for old in archived],
+    )
+    return document
+
+
+class ReviewConflict(DocumentError):
+    """The document was reviewed meanwhile (another operator, another tab)."""
+
+
+def _pending_for_update(document_id: int) -> Document:
+    document = db.session.scalar(
+        select(Document)
+        .where(Document.id == document_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if document is None or document.review_state != ReviewState.PENDING:
+        raise ReviewConflict("Ce document a déjà été traité.")
+    return document
+
+
+def validate_document(document_id: int, reviewer: User, now: datetime | None = None
+                      ) -> Document:
+    now = now or utcnow()
+    document = db.session.get(Document, document_id)
+    if document is None:
+        raise ReviewConflict("Ce document n'existe pas.")
+    lock_company(document.company_id)
+    document = _pending_for_update(document_id)
+    document.review_state = ReviewState.VALIDATED.value
+    document.reviewed_by_id = reviewer.id
+    document.reviewed_at = now
+    archived = make_current(document, now)
+    audit(document.company_id, reviewer, "document.validated", document_id=document.id,
+          doc_type=document.doc_type, archived=[old.id for old in archived])
+    return document
+
+
+def refuse_document(document_id: int, reviewer: User, reason: str,
+                    now: datetime | None = None) -> Document:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DocumentError("Indiquez la raison du refus : le fournisseur la verra.", "reason")
+    now = now or utcnow()
+    document = db.session.get(Document, document_id)
+    if document is None:
+        raise ReviewConflict("Ce document n'existe pas.")
+    lock_company(document.company_id)
+    document = _pending_for_update(document_id)
+    document.review_state = ReviewState.REFUSED.value
+    document.refusal_reason = reason[:2000]
+    document.reviewed_by_id = reviewer.id
+    document.reviewed_at = now
+    audit(document.company_id, reviewer, "document.refused", document_id=document.id,
+          doc_type=document.doc_type, reason=document.refusal_reason)
+    return document
+
+
+def download_name(document: Document, siren: str, siret: str | None) -> str:
+    """A file name built from facts we trust, never the uploader's."""
+    owner = siret or siren
+    return f"{document.doc_type}-{owner}-{document.issue_date.isoformat()}-{document.id}.pdf"
+

@@ -1,0 +1,263 @@
+"""The Documents tab: the dossier, manual upload, downloads."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
+
+from .. import clock
+from ..extensions import db
+from ..htmx import is_partial, redirect_after_post, render, render_fragment
+from ..models import Document, Establishment
+from ..organisations.services import CompanyAccess, organisations_of
+from ..organisations.views import require_member
+from ..security import FILE_CONTENT_SECURITY_POLICY
+from ..storage import storage
+from ..web import abort_fr
+from . import services
+from .catalogue import CATALOGUE
+from .dossier import filtered_items, load_dossier
+from .forms import NO_REPLACEMENT, UploadForm
+from .states import State, document_state
+
+bp = Blueprint("documents", __name__)
+bp.record_once(
+    lambda state: state.app.jinja_env.globals.update(
+        State=State, document_state=document_state, catalogue=CATALOGUE
+    )
+)
+
+# Up to this many establishments the upload form offers a list; beyond, a SIRET field.
+SELECT_LIMIT = 300
+_FILTERS = {
+    "action": None,
+    **{state.value: state for state in State},
+}
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
+
+
+@bp.get("/documents")
+@login_required
+def index() -> Response:
+    """The dossier of the company the user works in; a choice when there are several."""
+    rows = organisations_of(current_user)
+    chosen = request.args.get("siren") or session.get("dossier_siren")
+    sirens = [row.company.siren for row in rows]
+    if chosen in sirens:
+        return redirect(url_for("documents.dossier", siren=chosen))
+    if len(rows) == 1:
+        return redirect(url_for("documents.dossier", siren=rows[0].company.siren))
+    return render("documents/choose.html", "documents/choose.html", rows=rows)
+
+
+@bp.get("/organisations/<siren>/documents")
+@login_required
+def dossier(siren: str) -> Response:
+    access = require_member(siren)
+    session["dossier_siren"] = access.company.siren
+    today = clock.today()
+    query = request.args.get("q", "").strip()[:100]
+    state_filter = request.args.get("etat", "")
+    if state_filter in _FILTERS and _FILTERS[state_filter] is not None:
+        listing = filtered_items(access.company, _FILTERS[state_filter], today, query=query,
+                                 page=_page_number())
+        return render("documents/dossier.html", "documents/_filtered.html", access=access,
+                      company=access.company, listing=listing, dossier=None, query=query,
+                      state_filter=state_filter, companies=_other_companies(access))
+    data = load_dossier(access.company, today, query=query, page=_page_number())
+    return render("documents/dossier.html", "documents/_overview.html", access=access,
+                  company=access.company, dossier=data, listing=None, query=query,
+                  state_filter="", companies=_other_companies(access))
+
+
+def _other_companies(access: CompanyAccess):
+    rows = organisations_of(current_user)
+    return rows if len(rows) > 1 else []
+
+
+def _establishment_choices(access: CompanyAccess) -> list[Establishment] | None:
+    count = db.session.scalar(
+        select(func.count(Establishment.id)).where(Establishment.company_id == access.company.id)
+    )
+    if count > SELECT_LIMIT:
+        return None
+    return list(db.session.scalars(
+        select(Establishment)
+        .where(Establishment.company_id == access.company.id)
+        .order_by(Establishment.siret)
+    ))
+
+
+def _replace_choices(access: CompanyAccess, doc_type: str, siret: str) -> list[Document]:
+    spec = CATALOGUE.get(doc_type)
+    if spec is None or not spec.multi:
+        return []
+    conditions = [Document.company_id == access.company.id, Document.doc_type == doc_type,
+                  Document.is_current.is_(True)]
+    if siret:
+        conditions.append(Document.establishment_id.in_(
+            select(Establishment.id).where(Establishment.siret == siret)
+        ))
+    else:
+        conditions.append(Document.establishment_id.is_(None))
+    return list(db.session.scalars(select(Document).where(*conditions).order_by(Document.id)))
+
+
+def _upload_context(access: CompanyAccess, form: UploadForm, problems=None) -> dict:
+    doc_type = form.doc_type.data or ""
+    siret = form.siret.data or ""
+    replace_choices = _replace_choices(access, doc_type, siret)
+    form.replaces.choices = [NO_REPLACEMENT] + [
+        SelectChoice(str(doc.id), f"Document du {doc.issue_date:%d/%m/%Y} (valable jusqu'au "
+                                  f"{doc.effective_end:%d/%m/%Y})")
+        for doc in replace_choices
+    ]
+    form_errors = [message for field, message in (problems.items if problems else [])
+                   if field is None]
+    return {
+        "access": access,
+        "company": access.company,
+        "form": form,
+        "form_errors": form_errors,
+        "establishments": _establishment_choices(access),
+        "catalogue": CATALOGUE,
+        "max_mb": current_app.config["MAX_UPLOAD_MB"],
+    }
+
+
+@bp.route("/organisations/<siren>/documents/deposer", methods=["GET", "POST"])
+@login_required
+def upload(siren: str) -> Response:
+    access = require_member(siren)
+    form = UploadForm()
+    if request.method == "GET":
+        form.doc_type.data = request.args.get("type", "")
+        form.siret.data = request.args.get("siret", "")
+        return render("documents/upload.html", "documents/_upload_dialog.html",
+                      **_upload_context(access, form))
+
+    problems = services.Problems()
+    form.validate()
+    for name, errors in form.errors.items():
+        for message in errors:
+            problems.add(message, None if name == "csrf_token" else name)
+    doc_type = services.check_type(form.doc_type.data, problems)
+    establishment = services.find_establishment(access.company, form.siret.data, problems)
+    today = clock.today()
+    services.check_dates(doc_type, form.issue_date.data, form.validity_start.data,
+                         form.validity_end.data, today, problems)
+    replaces_raw = form.replaces.data or ""
+    replaces = services.check_replaces(
+        access.company, doc_type, establishment,
+        int(replaces_raw) if replaces_raw.isdigit() else None, problems,
+    )
+
+    max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    upload_file = request.files.get("file")
+    spooled: Path | None = None
+    try:
+        if upload_file is None or not upload_file.filename:
+            problems.add("Choisissez le fichier PDF à déposer.", "file")
+        else:
+            try:
+                filename = services.check_filename(upload_file.filename)
+                spooled = services.spool_upload(upload_file.stream, max_bytes)
+                services.check_pdf(spooled, max_bytes)
+            except services.DocumentError as error:
+                problems.add(str(error), "file")
+        if problems:
+            db.session.rollback()
+            return _upload_errors(access, form, problems)
+        with spooled.open("rb") as handle:
+            stored = storage().save(handle, max_bytes=max_bytes)
+    finally:
+        if spooled is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(spooled)
+
+    auto = current_app.config["AUTO_VALIDATE"]
+    services.add_document(
+        company=access.company,
+        establishment=establishment,
+        doc_type=doc_type,
+        issue_date=form.issue_date.data,
+        validity_start=form.validity_start.data,
+        validity_end=form.validity_end.data,
+        stored=stored,
+        filename=filename,
+        uploaded_by=current_user,
+        validated=auto,
+        replaces=replaces,
+    )
+    db.session.commit()
+    if auto:
+        flash(f"Document déposé et validé : {doc_type.label}.", "success")
+    else:
+        flash(
+            f"Document déposé : {doc_type.label}. Il est en cours de validation par nos "
+            "opérateurs.",
+            "success",
+        )
+    return redirect_after_post(url_for("documents.dossier", siren=access.company.siren))
+
+
+def _upload_errors(access: CompanyAccess, form: UploadForm, problems) -> Response:
+    for field_name, message in problems.items:
+        field = getattr(form, field_name, None) if field_name else None
+        if field is not None and message not in field.errors:
+            field.errors = [*field.errors, message]
+    context = _upload_context(access, form, problems)
+    if is_partial():
+        return render_fragment("documents/_upload_form.html", 422, **context)
+    return render("documents/upload.html", "documents/_upload_form.html", 422, **context)
+
+
+@bp.get("/organisations/<siren>/documents/<int:document_id>/fichier")
+@login_required
+def download(siren: str, document_id: int) -> Response:
+    access = require_member(siren)
+    row = db.session.execute(
+        select(Document, Establishment.siret)
+        .outerjoin(Establishment, Establishment.id == Document.establishment_id)
+        .where(Document.id == document_id, Document.company_id == access.company.id)
+    ).first()
+    if row is None:
+        abort(404)
+    document, siret = row
+    return send_document_file(
+        document, services.download_name(document, access.company.siren, siret), inline=False
+    )
+
+
+def send_document_file(document: Document, name: str, *, inline: bool) -> Response:
+    path = storage().path(document.sha256)
+    if not path.is_file():
+        current_app.logger.error("file %s of document %s is missing", document.sha256,
+                                 document.id)
+        abort_fr(500, "Le fichier de ce document est introuvable dans le stockage. "
+                      "L'équipe d'exploitation doit lancer « flask storage check ».")
+    response = send_file(path, mimetype="application/pdf", as_attachment=not inline,
+                         download_name=name, conditional=False, etag=False, max_age=0)
+    response.headers["Content-Security-Policy"] = FILE_CONTENT_SECURITY_POLICY
+    return response

@@ -1,0 +1,133 @@
+"""Files stored by the SHA-256 of their content.
+
+Identical bytes are stored once. A file is written to a temporary name in the
+same directory tree, flushed to disk, then renamed into place, so a reader
+never sees half a file and a crash leaves at most a temporary file behind.
+Nothing here deletes a file that a document references: only
+`flask storage check --fix` removes unreferenced files, after a grace period.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from flask import current_app
+
+CHUNK = 256 * 1024
+
+
+class TooLarge(ValueError):
+    """The stream holds more bytes than allowed."""
+
+
+class ChecksumMismatch(ValueError):
+    """The bytes received are not the ones announced; nothing was stored."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    size: int
+
+
+class Storage(Protocol):
+    def save(self, stream: BinaryIO, *, max_bytes: int | None = None) -> StoredFile: ...
+    def save_chunks(
+        self,
+        chunks: Iterable[bytes],
+        *,
+        max_bytes: int | None = None,
+        expected_sha256: str | None = None,
+    ) -> StoredFile: ...
+    def open(self, sha256: str) -> BinaryIO: ...
+    def exists(self, sha256: str) -> bool: ...
+    def path(self, sha256: str) -> Path: ...
+    def digests(self) -> Iterator[str]: ...
+    def delete(self, sha256: str) -> None: ...
+
+
+def _is_digest(value: str) -> bool:
+    return len(value) == 64 and all(ch in "0123456789abcdef" for ch in value)
+
+
+class LocalStorage:
+    """A directory: `<root>/ab/cd/abcd…` for the file whose SHA-256 is abcd…"""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self._tmp = self.root / "tmp"
+
+    def path(self, sha256: str) -> Path:
+        if not _is_digest(sha256):
+            raise ValueError("not a SHA-256 hex digest")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def open(self, sha256: str) -> BinaryIO:
+        return self.path(sha256).open("rb")
+
+    def save(self, stream: BinaryIO, *, max_bytes: int | None = None) -> StoredFile:
+        return self.save_chunks(iter(lambda: stream.read(CHUNK), b""), max_bytes=max_bytes)
+
+    def save_chunks(
+        self,
+        chunks: Iterable[bytes],
+        *,
+        max_bytes: int | None = None,
+        expected_sha256: str | None = None,
+    ) -> StoredFile:
+        """Stream chunks to disk while hashing them; never holds the whole file.
+
+        With `expected_sha256`, bytes that hash differently are discarded and
+        ChecksumMismatch is raised: a failed transfer leaves nothing behind.
+        """
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="incoming-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise TooLarge(f"more than {max_bytes} bytes")
+                    digest.update(chunk)
+                    handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            sha256 = digest.hexdigest()
+            if expected_sha256 is not None and sha256 != expected_sha256:
+                raise ChecksumMismatch(f"expected {expected_sha256}, received {sha256}")
+            target = self.path(sha256)
+            if target.is_file():
+                os.unlink(tmp_name)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.chmod(tmp_name, 0o640)
+                os.replace(tmp_name, target)
+            return StoredFile(sha256, size)
+        except BaseException:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+            raise
+
+    def digests(self) -> Iterator[str]:
+        for path in self.root.glob("??/??/*"):
+            if path.is_file() and _is_digest(path.name):
+                yield path.name
+
+    def delete(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)
+
+
+def storage() -> LocalStorage:
+    """The storage configured for the current app (HIVEO_STORAGE_DIR)."""
+    return LocalStorage(current_app.config["STORAGE_DIR"])

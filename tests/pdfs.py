@@ -1,0 +1,73 @@
+"""PDFs and not-PDFs for the tests, built on the fly."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+from pypdf import PdfWriter
+
+from hiveo.pdfgen import make_pdf
+
+
+def valid_pdf(title: str = "Attestation de test", *lines: str) -> bytes:
+    return make_pdf(title, list(lines) or ["Document généré pour les tests."])
+
+
+def encrypted_pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.encrypt(user_password="secret", owner_password="owner")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def raw_pdf(objects: list[bytes], *, root: int = 1) -> bytes:
+    """A PDF from object bodies (numbered from 1), with a correct cross-reference table."""
+    out = io.BytesIO()
+    out.write(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+              % (len(objects) + 1, root, xref))
+    return out.getvalue()
+
+
+_PAGE = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"
+
+
+def javascript_pdf() -> bytes:
+    return raw_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        _PAGE,
+        b"<< /S /JavaScript /JS (app.alert\\(1\\);) >>",
+    ])
+
+
+def png_bytes() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\x00\x00")
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(
+        b"IEND", b"")
+
+
+def html_bytes() -> bytes:
+    return b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
+
+
+def truncated_pdf() -> bytes:
+    data = valid_pdf()
+    return data[: len(data) // 2]
