@@ -54,6 +54,7 @@ def _register_blueprints(app: Flask) -> None:
     from .organisations import cli as organisations_cli
     from .organisations.views import bp as organisations_bp
     from .review.views import bp as review_bp
+    from .sync import cli as sync_cli
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(organisations_bp)
@@ -62,4 +63,5 @@ def _register_blueprints(app: Flask) -> None:
     auth_cli.register(app)
     organisations_cli.register(app)
     documents_cli.register(app)
+    sync_cli.register(app)
     demo.register(app)

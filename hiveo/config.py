@@ -130,6 +130,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "ACTRADIS_URL": env_str(env, "HIVEO_ACTRADIS_URL").rstrip("/"),
         "ACTRADIS_API_KEY": env_str(env, "HIVEO_ACTRADIS_API_KEY"),
         "PROVIDER_TIMEOUT": env_float(env, "HIVEO_PROVIDER_TIMEOUT", 10.0, minimum=0.1),
+        "PROVIDER_RETRY_AFTER_MAX": env_float(env, "HIVEO_PROVIDER_RETRY_AFTER_MAX", 5.0),
         "ESTABLISHMENTS_PER_PAGE": env_int(env, "HIVEO_ESTABLISHMENTS_PER_PAGE", 50, minimum=5),
         "ARGON2_PROFILE": "default",
         "WTF_CSRF_TIME_LIMIT": None,

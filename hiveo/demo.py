@@ -143,14 +143,43 @@ def register(app: Flask) -> None:
         click.echo(accounts_text())
 
 
+def sync_all() -> None:
+    """Synchronise every company with every configured provider, printing a line each."""
+    from flask import current_app
+
+    from .providers import PROVIDERS, configured_providers
+    from .sync.engine import sync_company
+
+    companies = list(db.session.execute(select(Company.id, Company.name).order_by(Company.name)))
+    db.session.rollback()
+    for company_id, name in companies:
+        for provider in configured_providers(current_app.config):
+            report = sync_company(company_id, provider, trigger="periodic")
+            if report.outcome not in ("not_linked", "off"):
+                print(f"  {name} · {PROVIDERS[provider]} : {report.summary()}", flush=True)
+
+
 def main() -> None:
-    """Entry point of `make demo`."""
-    os.environ.setdefault("HIVEO_SESSION_COOKIE_SECURE", "0")
+    """Entry point of `make demo`: simulator, portal, demo data, one process."""
+    from .providers.simulator import Simulator, serve_in_thread
+
+    simulator_url = f"http://127.0.0.1:{SIMULATOR_PORT}"
+    sim = Simulator(seed="demo")
+    defaults = {
+        "HIVEO_SESSION_COOKIE_SECURE": "0",
+        "HIVEO_ATTESTATION_LEGALE_URL": simulator_url,
+        "HIVEO_ATTESTATION_LEGALE_TOKEN": sim.al_token,
+        "HIVEO_ACTRADIS_URL": simulator_url,
+        "HIVEO_ACTRADIS_API_KEY": sim.actradis_key,
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)
     from flask_migrate import upgrade
     from werkzeug.serving import run_simple
 
     from . import create_app
 
+    simulator_server, _ = serve_in_thread(sim, port=SIMULATOR_PORT)
     app = create_app()
     with app.app_context():
         upgrade(directory=app.config["MIGRATIONS_DIR"])
@@ -158,15 +187,22 @@ def main() -> None:
             print("Chargement des données de démonstration…", flush=True)
             load_demo(app.config["ARGON2_PROFILE"])
             db.session.commit()
+        print(f"Synchronisation avec le simulateur de fournisseurs ({simulator_url}) :",
+              flush=True)
+        sync_all()
         db.session.remove()
 
     print()
     print(accounts_text())
     print()
     print(f"Portail : http://127.0.0.1:{PORTAL_PORT}   (Ctrl-C pour tout arrêter)")
+    print(f"Simulateur des plateformes Attestation Légale et Actradis : {simulator_url}")
     sys.stdout.flush()
-    with contextlib.suppress(KeyboardInterrupt):
-        run_simple("127.0.0.1", PORTAL_PORT, app, threaded=True, use_reloader=False)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            run_simple("127.0.0.1", PORTAL_PORT, app, threaded=True, use_reloader=False)
+    finally:
+        simulator_server.shutdown()
 
 
 if __name__ == "__main__":

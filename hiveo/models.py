@@ -302,6 +302,78 @@ class Document(db.Model):
         return f"<Document {self.id} {self.doc_type} {self.review_state}>"
 
 
+class ProviderLink(db.Model):
+    """A company's account on a provider platform, and its sync switch.
+
+    One row per (company, provider), whatever the number of establishments:
+    turning the sync off or on changes this row only.
+    """
+
+    __tablename__ = "provider_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(30))
+    # The provider answered 200 for the company's SIREN at the last check.
+    linked: Mapped[bool] = mapped_column(default=False)
+    account_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    subscription_active: Mapped[bool | None] = mapped_column(nullable=True)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sync_enabled: Mapped[bool] = mapped_column(default=True)
+    changed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Actradis: the greatest `modifie_le` applied, sent back as `depuis`.
+    cursor: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    changed_by: Mapped[User | None] = relationship(lazy="raise_on_sql")
+
+    __table_args__ = (UniqueConstraint("company_id", "provider"),)
+
+
+class SyncRun(db.Model):
+    """What one synchronisation of one company with one provider did (DOMAIN.md 3.7)."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(30))
+    trigger: Mapped[str] = mapped_column(String(20))
+    triggered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(10))
+    imported: Mapped[int] = mapped_column(default=0)
+    replaced: Mapped[int] = mapped_column(default=0)
+    kept: Mapped[int] = mapped_column(default=0)
+    awaiting: Mapped[int] = mapped_column(default=0)
+    refused: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    files_downloaded: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Lines of the report a person reads: pending and refused documents, skipped types...
+    details: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    triggered_by: Mapped[User | None] = relationship(lazy="raise_on_sql")
+
+    __table_args__ = (
+        CheckConstraint("outcome in ('success', 'failed')", name="outcome_known"),
+        CheckConstraint("trigger in ('periodic', 'manual', 'reactivation')", name="trigger_known"),
+        Index("ix_sync_runs_company_id_provider_started_at", "company_id", "provider",
+              "started_at"),
+    )
+
+    COUNTS = ("imported", "replaced", "kept", "awaiting", "refused", "skipped")
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.COUNTS}
+
+
 __all__ = [
     "AuditEvent",
     "Company",
@@ -309,9 +381,11 @@ __all__ = [
     "Establishment",
     "LoginThrottle",
     "Membership",
+    "ProviderLink",
     "ReviewState",
     "Role",
     "Source",
+    "SyncRun",
     "UTCDateTime",
     "User",
     "slot_key",

@@ -182,3 +182,32 @@ def cast(app: Flask) -> Cast:
             charlie="charlie@example.com",
             olivia="olivia@example.com",
         )
+
+
+@dataclass
+class SimulatorHandle:
+    sim: object
+    url: str
+
+    def config(self, **overrides) -> dict:
+        return {
+            "ATTESTATION_LEGALE_URL": self.url,
+            "ATTESTATION_LEGALE_TOKEN": self.sim.al_token,
+            "ACTRADIS_URL": self.url,
+            "ACTRADIS_API_KEY": self.sim.actradis_key,
+            "PROVIDER_TIMEOUT": 1.0,
+            "PROVIDER_RETRY_AFTER_MAX": 0.2,
+            **overrides,
+        }
+
+
+@pytest.fixture
+def simulator() -> Iterator[SimulatorHandle]:
+    """An empty provider simulator over real HTTP on loopback."""
+    from hiveo.providers.simulator import Simulator, serve_in_thread
+
+    sim = Simulator(today=TODAY, seed=None)
+    server, url = serve_in_thread(sim)
+    yield SimulatorHandle(sim, url)
+    server.shutdown()
+    server.server_close()

@@ -52,6 +52,7 @@ def documents_import(siren, file: Path, doc_type_code, siret, issue_date, validi
     start = validity_start.date()
     end = validity_end.date() if validity_end else None
     services.check_dates(doc_type, issue, start, end, clock.today(), problems)
+    services.check_slot_open(company, doc_type, problems)
     if not file.is_file():
         problems.add(f"Le fichier {file} n'existe pas.", "file")
     else:

@@ -54,5 +54,41 @@ def export_dossier(company: Company, today: date) -> dict[str, Any]:
 
 
 def export_providers(company: Company) -> dict[str, Any]:
-    """Filled by the sync engine: one entry per provider."""
-    return {}
+    """One entry per provider: the link, its switch, and the last run."""
+    from sqlalchemy.orm import selectinload
+
+    from ..models import ProviderLink, SyncRun
+    from ..providers import PROVIDERS
+
+    links = {
+        link.provider: link
+        for link in db.session.scalars(
+            select(ProviderLink)
+            .where(ProviderLink.company_id == company.id)
+            .options(selectinload(ProviderLink.changed_by))
+        )
+    }
+    result: dict[str, Any] = {}
+    for provider in PROVIDERS:
+        link = links.get(provider)
+        last = db.session.scalar(
+            select(SyncRun)
+            .where(SyncRun.company_id == company.id, SyncRun.provider == provider)
+            .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+            .limit(1)
+        )
+        result[provider] = {
+            "linked": bool(link and link.linked),
+            "sync_enabled": bool(link and link.linked and link.sync_enabled),
+            "changed_by": link.changed_by.email if link and link.changed_by else None,
+            "changed_at": _iso(link.changed_at) if link else None,
+            "last_run": None if last is None else {
+                "outcome": last.outcome,
+                "trigger": last.trigger,
+                "started_at": _iso(last.started_at),
+                "finished_at": _iso(last.finished_at),
+                "counts": last.counts,
+                "error": last.error,
+            },
+        }
+    return result

@@ -77,6 +77,26 @@ def check_type(code: str, problems: Problems) -> DocumentType | None:
     return doc_type
 
 
+def check_slot_open(company: Company, doc_type: DocumentType | None, problems: Problems,
+                    managed: dict[str, str] | None = None) -> None:
+    """While a provider's sync is on, the types it supplies are not uploaded by hand."""
+    from ..providers import PROVIDERS
+    from ..sync.managed import managed_types
+
+    if doc_type is None:
+        return
+    managed = managed_types(company.id) if managed is None else managed
+    provider = managed.get(doc_type.code)
+    if provider is not None:
+        name = PROVIDERS[provider]
+        problems.add(
+            f"Ce type de document est géré par {name} tant que la synchronisation {name} est "
+            "active. Un administrateur de l'entreprise peut la désactiver depuis la fiche de "
+            "l'entreprise (menu « Plus d'actions ») pour déposer lui-même ce document.",
+            "doc_type",
+        )
+
+
 def check_dates(
     doc_type: DocumentType | None,
     issue_date: date | None,

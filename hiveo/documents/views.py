@@ -28,8 +28,10 @@ from ..htmx import is_partial, redirect_after_post, render, render_fragment
 from ..models import Document, Establishment
 from ..organisations.services import CompanyAccess, organisations_of
 from ..organisations.views import require_member
+from ..providers import PROVIDERS
 from ..security import FILE_CONTENT_SECURITY_POLICY
 from ..storage import storage
+from ..sync.managed import managed_types
 from ..web import abort_fr
 from . import services
 from .catalogue import CATALOGUE
@@ -40,7 +42,8 @@ from .states import State, document_state
 bp = Blueprint("documents", __name__)
 bp.record_once(
     lambda state: state.app.jinja_env.globals.update(
-        State=State, document_state=document_state, catalogue=CATALOGUE
+        State=State, document_state=document_state, catalogue=CATALOGUE,
+        provider_names=PROVIDERS,
     )
 )
 
@@ -84,8 +87,11 @@ def dossier(siren: str) -> Response:
                                  page=_page_number())
         return render("documents/dossier.html", "documents/_filtered.html", access=access,
                       company=access.company, listing=listing, dossier=None, query=query,
-                      state_filter=state_filter, companies=_other_companies(access))
-    data = load_dossier(access.company, today, query=query, page=_page_number())
+                      state_filter=state_filter, companies=_other_companies(access),
+                      managed=managed_types(access.company.id))
+    managed = managed_types(access.company.id)
+    data = load_dossier(access.company, today, query=query, page=_page_number(),
+                        managed_by=managed.get)
     return render("documents/dossier.html", "documents/_overview.html", access=access,
                   company=access.company, dossier=data, listing=None, query=query,
                   state_filter="", companies=_other_companies(access))
@@ -133,11 +139,19 @@ def _upload_context(access: CompanyAccess, form: UploadForm, problems=None) -> d
                                   f"{doc.effective_end:%d/%m/%Y})")
         for doc in replace_choices
     ]
+    managed = managed_types(access.company.id)
+    form.doc_type.choices = [SelectChoice("", "Choisissez un type…")] + [
+        SelectChoice(t.code, f"{t.label} (géré par {PROVIDERS[managed[t.code]]})",
+                     render_kw={"disabled": True})
+        if t.code in managed else SelectChoice(t.code, t.label)
+        for t in CATALOGUE.values()
+    ]
     form_errors = [message for field, message in (problems.items if problems else [])
                    if field is None]
     return {
         "access": access,
         "company": access.company,
+        "managed": managed,
         "form": form,
         "form_errors": form_errors,
         "establishments": _establishment_choices(access),
@@ -172,6 +186,7 @@ def upload(siren: str) -> Response:
         access.company, doc_type, establishment,
         int(replaces_raw) if replaces_raw.isdigit() else None, problems,
     )
+    services.check_slot_open(access.company, doc_type, problems)
 
     max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     upload_file = request.files.get("file")

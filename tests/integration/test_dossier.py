@@ -175,7 +175,11 @@ def test_dossier_export_cli_prints_the_documented_shape(app, dossier):
     assert data["siren"] == dossier.acme and data["name"] == "Acme Nettoyage"
     assert data["establishments"][0] == {"siret": "73282932000017",
                                          "name": data["establishments"][0]["name"]}
-    assert data["providers"] == {}
+    assert data["providers"] == {
+        provider: {"linked": False, "sync_enabled": False, "changed_by": None,
+                   "changed_at": None, "last_run": None}
+        for provider in ("attestation_legale", "actradis")
+    }
     kinds = {(d["type"], d["state"]) for d in data["documents"]}
     assert ("KBIS", "archived") in kinds and ("KBIS", "valid") in kinds
     assert ("URSSAF_VIGILANCE", "expiring") in kinds

@@ -1,0 +1,544 @@
+"""A synchronisation run for one company and one provider (DOMAIN.md 3.5 to 3.7).
+
+Phase 1, with no database transaction open: discover the account, list the
+documents, decide which files are needed against a snapshot of the dossier,
+fetch them (checked against their SHA-256) into the content-addressed store.
+Phase 2, one short write transaction: re-read the switch (turned off
+meanwhile, it wins), lock the link and the company, decide again on fresh
+rows, write every change and the run record. Anything that fails before
+phase 2 commits applies nothing; the files already stored are simply reused
+by the next run. No Flask request is needed: views, the CLI and tests call
+`sync_company()` inside an app context.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..documents.catalogue import CATALOGUE, effective_end
+from ..documents.services import lock_company
+from ..extensions import WRITE_INTENT, db
+from ..identifiers import format_siret
+from ..models import (
+    Company,
+    Document,
+    Establishment,
+    ProviderLink,
+    ReviewState,
+    SyncRun,
+    slot_key,
+    utcnow,
+)
+from ..providers import PROVIDERS, connector_for, supplied_types
+from ..providers.base import Account, ProviderError, RemoteDocument, latest_instant
+from ..storage import storage
+from .locks import run_lock
+from .rules import Action, Held, decide
+
+log = logging.getLogger("hiveo.sync")
+
+TRIGGERS = ("periodic", "manual", "reactivation")
+_COUNTS = SyncRun.COUNTS
+
+
+@dataclass
+class SyncHooks:
+    """Points where tests inject faults; each callable may raise."""
+
+    after_discovery: Callable[[], None] | None = None
+    after_listing: Callable[[], None] | None = None
+    after_file: Callable[[RemoteDocument], None] | None = None
+    before_apply: Callable[[], None] | None = None
+    during_apply: Callable[[], None] | None = None
+
+    def call(self, name: str, *args) -> None:
+        hook = getattr(self, name)
+        if hook is not None:
+            hook(*args)
+
+
+@dataclass
+class RunReport:
+    """What a caller shows: the outcome of one run, or why none took place."""
+
+    provider: str
+    siren: str
+    # success / failed: a run happened and was recorded; otherwise no run:
+    # disabled (switch off), off (provider not configured), not_linked (no
+    # account), busy (another run of this company holds the lock).
+    outcome: str
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_COUNTS, 0))
+    error: str | None = None
+    details: list[str] = field(default_factory=list)
+    run_id: int | None = None
+    files_downloaded: int = 0
+
+    @property
+    def provider_name(self) -> str:
+        return PROVIDERS[self.provider]
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome != "failed"
+
+    def summary(self) -> str:
+        """The French sentence people read after a run."""
+        name = self.provider_name
+        if self.outcome == "failed":
+            return self.error or f"La synchronisation {name} a échoué."
+        if self.outcome == "disabled":
+            return f"Synchronisation {name} désactivée : aucun appel n'a été fait."
+        if self.outcome == "off":
+            return f"{name} n'est pas configuré sur ce portail."
+        if self.outcome == "not_linked":
+            return f"Aucun compte {name} pour cette entreprise."
+        if self.outcome == "busy":
+            return (f"Une synchronisation {name} de cette entreprise est déjà en cours : "
+                    "ses résultats apparaîtront dans l'historique.")
+        return count_sentence(self.counts, name)
+
+
+def _plural(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count <= 1 else plural}"
+
+
+def count_sentence(counts: dict[str, int], provider_name: str) -> str:
+    """"12 documents importés, 2 remplacés par une version plus récente, …" (non-zero parts)."""
+    parts = []
+    if counts["imported"]:
+        parts.append(_plural(counts["imported"], "document importé", "documents importés"))
+    if counts["replaced"]:
+        parts.append(_plural(counts["replaced"], "remplacé par une version plus récente",
+                             "remplacés par une version plus récente"))
+    if counts["kept"]:
+        parts.append(_plural(counts["kept"], "conservé (votre version est plus récente)",
+                             "conservés (votre version est plus récente)"))
+    if counts["awaiting"]:
+        parts.append(f"{counts['awaiting']} en attente de validation chez {provider_name}")
+    if counts["refused"]:
+        parts.append(_plural(counts["refused"], f"refusé par {provider_name}",
+                             f"refusés par {provider_name}"))
+    if counts["skipped"]:
+        parts.append(_plural(counts["skipped"], "ignoré", "ignorés"))
+    if not parts:
+        return f"Aucun changement : le dossier est à jour avec {provider_name}."
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    siren: str
+    linked: bool
+    link_enabled: bool | None
+    cursor: str | None
+    current: dict[tuple[int | None, str], list[Held]]
+    known: frozenset[tuple[str, int]]
+
+
+def _where(remote: RemoteDocument) -> str:
+    return f"établissement {format_siret(remote.siret)}" if remote.siret else "entreprise"
+
+
+def _label(remote: RemoteDocument) -> str:
+    return CATALOGUE[remote.doc_type].label if remote.doc_type in CATALOGUE else (
+        remote.provider_code)
+
+
+def _held(document: Document) -> Held:
+    return Held(document.id, document.source, document.external_id, document.external_revision,
+                document.issue_date, document.validity_start)
+
+
+def _current_documents(company_id: int, provider: str) -> list[Document]:
+    return list(db.session.scalars(
+        select(Document).where(
+            Document.company_id == company_id,
+            Document.is_current.is_(True),
+            Document.doc_type.in_(sorted(supplied_types(provider))),
+        )
+    ))
+
+
+def _known_revisions(company_id: int, provider: str) -> frozenset[tuple[str, int]]:
+    rows = db.session.execute(
+        select(Document.external_id, Document.external_revision).where(
+            Document.company_id == company_id, Document.source == provider
+        )
+    )
+    return frozenset((external_id, revision) for external_id, revision in rows)
+
+
+def _by_slot(documents: list[Document]) -> dict[tuple[int | None, str], list[Document]]:
+    slots: dict[tuple[int | None, str], list[Document]] = defaultdict(list)
+    for document in documents:
+        slots[(document.establishment_id, document.doc_type)].append(document)
+    return slots
+
+
+def _snapshot(company: Company, provider: str) -> Snapshot:
+    link = db.session.scalar(select(ProviderLink).where(
+        ProviderLink.company_id == company.id, ProviderLink.provider == provider))
+    current = {
+        slot: [_held(document) for document in documents]
+        for slot, documents in _by_slot(_current_documents(company.id, provider)).items()
+    }
+    return Snapshot(
+        siren=company.siren,
+        linked=link is not None and link.linked,
+        link_enabled=None if link is None else link.sync_enabled,
+        cursor=link.cursor if link is not None else None,
+        current=current,
+        known=_known_revisions(company.id, provider),
+    )
+
+
+@dataclass
+class Candidate:
+    remote: RemoteDocument
+    establishment_id: int | None
+
+
+@dataclass
+class Phase1:
+    account_name: str
+    subscription_active: bool
+    candidates: list[Candidate]
+    counts: dict[str, int]
+    details: list[str]
+    high_water: str | None
+    files_downloaded: int
+
+
+def _check_dates(remote: RemoteDocument) -> str | None:
+    """Why the provider's dates cannot make a document here, or None."""
+    spec = CATALOGUE[remote.doc_type]
+    if remote.validity_end is None and spec.end_required:
+        return "sans date de fin de validité"
+    end = effective_end(spec, remote.issue_date, remote.validity_start, remote.validity_end)
+    if remote.validity_start > end:
+        return "dates de validité incohérentes"
+    return None
+
+
+class InactiveSubscription(Exception):
+    """The provider knows the company, but its subscription has ended."""
+
+    def __init__(self, account: Account):
+        super().__init__(account.name)
+        self.account = account
+
+
+def _phase1(connector, company_id: int, snapshot: Snapshot, *, full: bool,
+            hooks: SyncHooks) -> Phase1 | None:
+    account = connector.discover(snapshot.siren)
+    hooks.call("after_discovery")
+    if account is None:
+        return None
+    if not account.active:
+        raise InactiveSubscription(account)
+    listing = connector.list_documents(snapshot.siren, since=None if full else snapshot.cursor)
+    hooks.call("after_listing")
+
+    counts = dict.fromkeys(_COUNTS, 0)
+    details: list[str] = []
+    for remote in listing.unknown:
+        counts["skipped"] += 1
+        details.append(f"Type inconnu « {remote.provider_code} » ({_where(remote)}) : ignoré.")
+
+    sirets = sorted({remote.siret for remote in listing.documents if remote.siret})
+    establishments: dict[str, int] = {}
+    if sirets:
+        establishments = dict(db.session.execute(
+            select(Establishment.siret, Establishment.id).where(
+                Establishment.company_id == company_id, Establishment.siret.in_(sirets))
+        ).all())
+        db.session.rollback()  # no transaction stays open while we fetch
+
+    store = storage()
+    candidates: list[Candidate] = []
+    downloaded = 0
+    for remote in listing.documents:
+        if (remote.external_id, remote.revision) in snapshot.known:
+            continue
+        establishment_id = None
+        if remote.siret:
+            establishment_id = establishments.get(remote.siret)
+            if establishment_id is None:
+                counts["skipped"] += 1
+                details.append(f"{_label(remote)} : l'établissement "
+                               f"{format_siret(remote.siret)} n'est pas sur le portail.")
+                continue
+        problem = _check_dates(remote) if remote.state not in ("awaiting", "refused") else None
+        if problem:
+            counts["skipped"] += 1
+            details.append(f"{_label(remote)} ({_where(remote)}) : {problem}, ignoré.")
+            continue
+        decision = decide(remote, multi=CATALOGUE[remote.doc_type].multi,
+                          current=snapshot.current.get((establishment_id, remote.doc_type), []))
+        if decision.needs_file and not store.exists(remote.sha256):
+            connector.fetch_file(remote, store.save_chunks)
+            downloaded += 1
+            hooks.call("after_file", remote)
+        candidates.append(Candidate(remote, establishment_id))
+    return Phase1(account.name, account.active, candidates, counts, details,
+                  listing.high_water, downloaded)
+
+
+def _document_from(remote: RemoteDocument, company_id: int, establishment_id: int | None,
+                   now: datetime) -> Document:
+    spec = CATALOGUE[remote.doc_type]
+    return Document(
+        company_id=company_id,
+        establishment_id=establishment_id,
+        doc_type=remote.doc_type,
+        source=remote.provider,
+        external_id=remote.external_id,
+        external_revision=remote.revision,
+        provider_state="expired" if remote.state == "expired" else "valid",
+        issue_date=remote.issue_date,
+        validity_start=remote.validity_start,
+        validity_end=remote.validity_end,
+        effective_end=effective_end(spec, remote.issue_date, remote.validity_start,
+                                    remote.validity_end),
+        sha256=remote.sha256,
+        size=remote.size,
+        filename=remote.filename[:200] or "document.pdf",
+        uploaded_at=now,
+        review_state=ReviewState.VALIDATED.value,
+        reviewed_at=now,
+        is_current=False,
+    )
+
+
+def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, started: datetime,
+            result: Phase1, hooks: SyncHooks) -> tuple[int, dict[str, int], list[str]]:
+    """Apply everything in one transaction; returns the run id, counts and report lines."""
+    name = PROVIDERS[provider]
+    db.session.connection(execution_options={WRITE_INTENT: True})
+    link = db.session.scalar(
+        select(ProviderLink)
+        .where(ProviderLink.company_id == company_id, ProviderLink.provider == provider)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if link is None:
+        link = ProviderLink(company_id=company_id, provider=provider, sync_enabled=True)
+        db.session.add(link)
+    elif not link.sync_enabled:
+        raise SyncCancelled(
+            f"Synchronisation {name} désactivée pendant son exécution : "
+            "rien n'a été appliqué."
+        )
+    lock_company(company_id)
+
+    now = utcnow()
+    counts = dict(result.counts)
+    details = list(result.details)
+    current = _by_slot(_current_documents(company_id, provider))
+    known = _known_revisions(company_id, provider)
+    store = storage()
+    new_documents: list[Document] = []
+    archived: list[tuple[Document, Document]] = []
+    missing_file = False
+    for candidate in result.candidates:
+        remote = candidate.remote
+        if (remote.external_id, remote.revision) in known:
+            continue
+        slot = (candidate.establishment_id, remote.doc_type)
+        documents = current.get(slot, [])
+        by_id = {id(document): document for document in documents}
+        decision = decide(remote, multi=CATALOGUE[remote.doc_type].multi,
+                          current=[_held_live(document) for document in documents])
+        label = f"{_label(remote)} ({_where(remote)})"
+        if decision.action is Action.AWAITING:
+            counts["awaiting"] += 1
+            details.append(f"{label} : en attente de validation chez {name}.")
+        elif decision.action is Action.REFUSED:
+            counts["refused"] += 1
+            reason = f" : {remote.rejection_reason}" if remote.rejection_reason else ""
+            details.append(f"{label} : refusé par {name}{reason}.")
+        elif decision.action is Action.KEEP:
+            counts["kept"] += 1
+            details.append(f"{label} : votre version est plus récente, elle est conservée.")
+        elif decision.action is Action.LOWER:
+            details.append(f"{label} : {name} propose une révision antérieure, ignorée.")
+        elif decision.needs_file:
+            if not store.exists(remote.sha256):
+                # The dossier changed since phase 1 and this file was not fetched.
+                missing_file = True
+                counts["skipped"] += 1
+                details.append(f"{label} : fichier non reçu, repris à la prochaine "
+                               "synchronisation.")
+                continue
+            document = _document_from(remote, company_id, candidate.establishment_id, now)
+            new_documents.append(document)
+            if decision.replaces is not None:
+                old = by_id[decision.replaces.id]
+                archived.append((old, document))
+                documents = [d for d in documents if d is not old]
+                counts["replaced"] += 1
+            else:
+                counts["imported"] += 1
+            current[slot] = [*documents, document]
+            known = known | {(remote.external_id, remote.revision)}
+
+    # New rows first (for their ids), then the archives, then the new current
+    # documents claim their slots: the unique slot key never sees two.
+    db.session.add_all(new_documents)
+    db.session.flush()
+    for old, new in archived:
+        old.is_current = False
+        old.current_slot = None
+        old.archived_at = now
+        old.replaced_by_id = new.id
+    db.session.flush()
+    survivors = {id(document) for documents in current.values() for document in documents}
+    for document in new_documents:
+        if id(document) in survivors:
+            document.is_current = True
+            if not CATALOGUE[document.doc_type].multi:
+                document.current_slot = slot_key(company_id, document.establishment_id,
+                                                 document.doc_type)
+    _settle_refusals(company_id, new_documents, now)
+    db.session.flush()
+
+    link.linked = True
+    link.account_name = result.account_name[:200]
+    link.subscription_active = result.subscription_active
+    link.checked_at = now
+    if result.high_water and not missing_file:
+        link.cursor = latest_instant([c for c in (link.cursor, result.high_water) if c])
+    run = SyncRun(company_id=company_id, provider=provider, trigger=trigger,
+                  triggered_by_id=user_id, started_at=started, finished_at=utcnow(),
+                  outcome="success", files_downloaded=result.files_downloaded, details=details,
+                  **counts)
+    db.session.add(run)
+    hooks.call("during_apply")
+    db.session.flush()
+    return run.id, counts, details
+
+
+def _held_live(document: Document) -> Held:
+    """A Held for a document that may not have an id yet (created in this run)."""
+    return Held(id(document), document.source, document.external_id,
+                document.external_revision, document.issue_date, document.validity_start)
+
+
+def _settle_refusals(company_id: int, new_documents: list[Document], now: datetime) -> None:
+    """Manual refusals answered by a provider document move to history, as for uploads."""
+    slots = {(d.establishment_id, d.doc_type): d for d in new_documents if d.is_current}
+    if not slots:
+        return
+    refused = db.session.scalars(select(Document).where(
+        Document.company_id == company_id,
+        Document.review_state == ReviewState.REFUSED.value,
+        Document.archived_at.is_(None),
+    ))
+    for old in refused:
+        new = slots.get((old.establishment_id, old.doc_type))
+        if new is not None:
+            old.archived_at = now
+            old.replaced_by_id = new.id
+
+
+class SyncCancelled(Exception):
+    """The switch was turned off while the run was fetching."""
+
+
+def _record_failure(company_id: int, provider: str, trigger: str, user_id: int | None,
+                    started: datetime, message: str, *, downloaded: int = 0,
+                    link_state: dict | None = None) -> int:
+    """A failed run's record, in a transaction of its own; `link_state` updates the link."""
+    db.session.rollback()
+    db.session.connection(execution_options={WRITE_INTENT: True})
+    if link_state is not None:
+        link = db.session.scalar(select(ProviderLink).where(
+            ProviderLink.company_id == company_id, ProviderLink.provider == provider
+        ).with_for_update())
+        if link is None and link_state.get("linked"):
+            link = ProviderLink(company_id=company_id, provider=provider, sync_enabled=True)
+            db.session.add(link)
+        if link is not None:
+            for key, value in link_state.items():
+                setattr(link, key, value)
+            link.checked_at = utcnow()
+    run = SyncRun(company_id=company_id, provider=provider, trigger=trigger,
+                  triggered_by_id=user_id, started_at=started, finished_at=utcnow(),
+                  outcome="failed", error=message, files_downloaded=downloaded, details=[])
+    db.session.add(run)
+    db.session.commit()
+    return run.id
+
+
+def sync_company(company_id: int, provider: str, *, trigger: str = "manual",
+                 user_id: int | None = None, full: bool = False,
+                 hooks: SyncHooks | None = None) -> RunReport:
+    """Run one synchronisation; never raises for provider trouble (the report says it)."""
+    if trigger not in TRIGGERS:
+        raise ValueError(f"unknown trigger {trigger!r}")
+    hooks = hooks or SyncHooks()
+    name = PROVIDERS[provider]
+    started = utcnow()
+    company = db.session.get(Company, company_id)
+    if company is None:
+        raise ValueError(f"no company {company_id}")
+    snapshot = _snapshot(company, provider)
+    del company  # expired by the rollback: phase 1 must not reload it
+    db.session.rollback()  # phase 1 runs with no transaction open
+    if snapshot.link_enabled is False:
+        return RunReport(provider, snapshot.siren, "disabled")
+    connector = connector_for(provider, current_app.config)
+    if connector is None:
+        return RunReport(provider, snapshot.siren, "off")
+
+    with run_lock(company_id, provider) as held:
+        if not held:
+            connector.close()
+            return RunReport(provider, snapshot.siren, "busy")
+        downloaded = 0
+        link_state = None
+        try:
+            phase1 = _phase1(connector, company_id, snapshot,
+                             full=full or snapshot.cursor is None, hooks=hooks)
+            if phase1 is None:
+                if not snapshot.linked:
+                    return RunReport(provider, snapshot.siren, "not_linked")
+                message = f"Aucun compte {name} ne correspond plus au SIREN de l'entreprise."
+                run_id = _record_failure(company_id, provider, trigger, user_id, started,
+                                         message, link_state={"linked": False})
+                return RunReport(provider, snapshot.siren, "failed", error=message,
+                                 run_id=run_id)
+            downloaded = phase1.files_downloaded
+            hooks.call("before_apply")
+            run_id, counts, details = _phase2(company_id, provider, trigger, user_id, started,
+                                              phase1, hooks)
+            db.session.commit()
+            return RunReport(provider, snapshot.siren, "success", counts=counts,
+                             details=details, run_id=run_id, files_downloaded=downloaded)
+        except InactiveSubscription as inactive:
+            message = ProviderError.of(provider, name, "subscription").message
+            link_state = {"linked": True, "subscription_active": False,
+                          "account_name": inactive.account.name[:200]}
+        except ProviderError as error:
+            message = str(error)
+            if error.kind == "subscription":
+                link_state = {"linked": True, "subscription_active": False}
+        except SyncCancelled as error:
+            message = str(error)
+        except Exception:
+            log.exception("sync of company %s with %s failed", company_id, provider)
+            message = (f"Erreur interne pendant la synchronisation {name} : "
+                       "aucun changement n'a été appliqué.")
+        finally:
+            connector.close()
+        run_id = _record_failure(company_id, provider, trigger, user_id, started, message,
+                                 downloaded=downloaded, link_state=link_state)
+        return RunReport(provider, snapshot.siren, "failed", error=message, run_id=run_id,
+                         files_downloaded=downloaded)

@@ -1,0 +1,74 @@
+"""The sync switch of a company, per provider (DOMAIN.md 3.1 to 3.4).
+
+One row changes whatever the number of establishments. Turning it off removes
+nothing; turning it on records who and when, then runs a full synchronisation
+of the company at once. Doing the same twice is a no-op: one state change,
+one audit event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ..documents.services import audit
+from ..extensions import WRITE_INTENT, db
+from ..models import ProviderLink, User, utcnow
+from ..providers import PROVIDERS
+from .engine import RunReport, sync_company
+
+
+class SwitchError(ValueError):
+    """A refusal meant for a person (French)."""
+
+
+@dataclass(frozen=True)
+class SwitchResult:
+    changed: bool
+    enabled: bool
+    report: RunReport | None = None
+
+
+def set_sync_enabled(company_id: int, provider: str, enabled: bool, user: User | None
+                     ) -> SwitchResult:
+    """Turn a provider's sync off or on for a company; commits."""
+    if provider not in PROVIDERS:
+        raise SwitchError(f"Fournisseur inconnu : {provider}.")
+    name = PROVIDERS[provider]
+    if not db.session().in_transaction():
+        db.session.connection(execution_options={WRITE_INTENT: True})
+    link = db.session.scalar(
+        select(ProviderLink)
+        .where(ProviderLink.company_id == company_id, ProviderLink.provider == provider)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if link is None or not link.linked:
+        db.session.rollback()
+        raise SwitchError(f"L'entreprise n'a pas de compte {name} : il n'y a pas de "
+                          "synchronisation à changer.")
+    if link.sync_enabled == enabled:
+        db.session.rollback()
+        return SwitchResult(changed=False, enabled=enabled)
+    user_id = user.id if user is not None else None
+    link.sync_enabled = enabled
+    link.changed_by_id = user_id
+    link.changed_at = utcnow()
+    event = audit(company_id, user, "sync.enabled" if enabled else "sync.disabled",
+                  provider=provider)
+    db.session.flush()
+    event_id = event.id
+    db.session.commit()
+    if not enabled:
+        return SwitchResult(changed=True, enabled=False)
+
+    report = sync_company(company_id, provider, trigger="reactivation", user_id=user_id,
+                          full=True)
+    # The audit event names the run it triggered.
+    db.session.rollback()
+    db.session.connection(execution_options={WRITE_INTENT: True})
+    event = db.session.get(type(event), event_id)
+    event.details = {**event.details, "run_id": report.run_id, "outcome": report.outcome}
+    db.session.commit()
+    return SwitchResult(changed=True, enabled=True, report=report)

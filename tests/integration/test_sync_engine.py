@@ -1,0 +1,377 @@
+"""The sync engine against the simulator over real HTTP (DOMAIN.md 3.5 to 3.7)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from hiveo.demo_companies import make_siret
+from hiveo.extensions import db
+from hiveo.factories import make_document
+from hiveo.models import Company, Document, ProviderLink, SyncRun
+from hiveo.sync.engine import SyncHooks, sync_company
+
+AL = "attestation_legale"
+ACTRADIS = "actradis"
+ACME = "732829320"
+SIRET_1 = "73282932000017"
+
+
+@pytest.fixture
+def app_overrides(simulator):
+    return simulator.config()
+
+
+@pytest.fixture
+def world(app, cast, simulator):
+    sim = simulator.sim
+    for provider in (AL, ACTRADIS):
+        sim.add_company(provider, ACME, "Acme Nettoyage")
+    return sim
+
+
+def run(app, provider=AL, **kwargs):
+    with app.app_context():
+        return sync_company(company_id(app), provider, **kwargs)
+
+
+def company_id(app) -> int:
+    return db.session.scalar(select(Company.id).where(Company.siren == ACME))
+
+
+def export(app) -> dict:
+    result = app.test_cli_runner().invoke(args=["dossier", "export", ACME])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def dossier_state(app) -> list[dict]:
+    """Documents and links only: what a failed run must leave exactly as it was."""
+    data = export(app)
+    providers = {name: {k: v for k, v in entry.items() if k != "last_run"}
+                 for name, entry in data["providers"].items()}
+    return [data["documents"], providers]
+
+
+def documents(app, **filters) -> list[Document]:
+    with app.app_context():
+        query = select(Document).order_by(Document.id)
+        for key, value in filters.items():
+            query = query.where(getattr(Document, key) == value)
+        docs = list(db.session.scalars(query))
+        db.session.expunge_all()
+        return docs
+
+
+def add_al(sim, code, **kwargs):
+    kwargs.setdefault("issue_date", date(2026, 10, 1))
+    return sim.add_document(AL, ACME, code, **kwargs)
+
+
+def test_first_sync_imports_documents_with_their_source(app, world):
+    kbis = add_al(world, "KBIS")
+    add_al(world, "ATTESTATION_URSSAF", validity_start=date(2026, 10, 1),
+           validity_end=date(2027, 3, 31))
+    add_al(world, "CONGES_PAYES_BTP", siret=SIRET_1, validity_end=date(2027, 3, 31))
+    report = run(app)
+    assert report.outcome == "success", report.error
+    assert report.counts["imported"] == 3
+    assert report.files_downloaded == 3
+    data = export(app)
+    by_type = {d["type"]: d for d in data["documents"]}
+    assert by_type["KBIS"]["source"] == AL
+    assert by_type["KBIS"]["external_id"] == kbis
+    assert by_type["KBIS"]["external_revision"] == 1
+    assert by_type["BTP_PAID_LEAVE"]["siret"] == SIRET_1
+    assert data["providers"][AL]["linked"] is True
+    assert data["providers"][AL]["sync_enabled"] is True
+    last = data["providers"][AL]["last_run"]
+    assert last["outcome"] == "success" and last["counts"]["imported"] == 3
+    assert data["providers"][ACTRADIS]["linked"] is False
+
+
+def test_unchanged_resync_downloads_no_file(app, world):
+    for code in ("KBIS", "ATTESTATION_URSSAF", "LISTE_SALARIES_ETRANGERS"):
+        add_al(world, code)
+    run(app)
+    downloads = world.file_downloads()
+    before = dossier_state(app)
+    report = run(app)
+    assert report.outcome == "success"
+    assert report.files_downloaded == 0
+    assert world.file_downloads() == downloads
+    assert report.counts == dict.fromkeys(report.counts, 0)
+    assert dossier_state(app) == before
+
+
+def test_a_revision_bump_archives_and_replaces(app, world):
+    kbis = add_al(world, "KBIS", issue_date=date(2026, 9, 1))
+    run(app)
+    world.revise_document(AL, kbis, issue_date=date(2026, 11, 20))
+    report = run(app)
+    assert report.counts["replaced"] == 1
+    old, new = documents(app, doc_type="KBIS")
+    assert old.external_revision == 1 and old.archived_at is not None
+    assert old.replaced_by_id == new.id
+    assert new.external_revision == 2 and new.is_current
+
+
+def test_awaiting_and_refused_provider_documents_are_reported_not_applied(app, world):
+    add_al(world, "KBIS", state="AWAITING_VALIDATION")
+    add_al(world, "ATTESTATION_FISCALE", state="REJECTED", rejection_reason="Illisible",
+           validity_end=date(2027, 5, 1))
+    report = run(app)
+    assert report.counts["awaiting"] == 1 and report.counts["refused"] == 1
+    assert documents(app) == []
+    assert any("en attente de validation chez Attestation Légale" in d for d in report.details)
+    assert any("Illisible" in d for d in report.details)
+    assert "1 en attente de validation chez Attestation Légale" in report.summary()
+
+
+def test_an_expired_provider_document_fills_an_empty_slot_shown_expired(app, world):
+    add_al(world, "ATTESTATION_URSSAF", state="EXPIRED", issue_date=date(2026, 1, 1),
+           validity_end=date(2026, 6, 30))
+    run(app)
+    assert export(app)["documents"][0]["state"] == "expired"
+
+
+def test_unknown_types_are_skipped_and_reported(app, world):
+    add_al(world, "CERTIFICAT_QUALIPROPRE")
+    add_al(world, "KBIS")
+    report = run(app)
+    assert report.outcome == "success"
+    assert report.counts["skipped"] == 1 and report.counts["imported"] == 1
+    assert any("CERTIFICAT_QUALIPROPRE" in d for d in report.details)
+
+
+def test_documents_of_establishments_unknown_here_are_skipped(app, world):
+    add_al(world, "CONGES_PAYES_BTP", siret=make_siret(ACME, 999),
+           validity_end=date(2027, 1, 1))
+    report = run(app)
+    assert report.counts["skipped"] == 1
+    assert documents(app) == []
+
+
+def test_a_document_missing_from_the_listing_is_never_archived(app, world):
+    kbis = add_al(world, "KBIS")
+    run(app)
+    world.remove_document(AL, kbis)
+    run(app)
+    (document,) = documents(app)
+    assert document.is_current and document.archived_at is None
+
+
+def manual(app, doc_type, **kwargs):
+    with app.app_context():
+        company = db.session.scalar(select(Company).where(Company.siren == ACME))
+        document = make_document(company, doc_type, **kwargs)
+        db.session.commit()
+        return document.id
+
+
+def test_a_newer_manual_document_stays_until_a_newer_provider_version(app, world):
+    manual_id = manual(app, "KBIS", issue_date=date(2026, 11, 1))
+    kbis = add_al(world, "KBIS", issue_date=date(2026, 10, 1))
+    report = run(app)
+    assert report.counts["kept"] == 1
+    assert "1 conservé (votre version est plus récente)" in report.summary()
+    (current,) = documents(app, is_current=True)
+    assert current.id == manual_id
+    # Unchanged: no second download of a file that loses anyway.
+    downloads = world.file_downloads()
+    run(app)
+    assert world.file_downloads() == downloads
+    world.revise_document(AL, kbis, issue_date=date(2026, 11, 25),
+                          validity_start=date(2026, 11, 25))
+    report = run(app)
+    assert report.counts["replaced"] == 1
+    manual_doc = next(d for d in documents(app) if d.id == manual_id)
+    assert manual_doc.archived_at is not None and not manual_doc.is_current
+    (current,) = documents(app, is_current=True)
+    assert current.source == AL and current.external_revision == 2
+
+
+def test_multi_types_never_archive_a_manual_document(app, world):
+    manual_id = manual(app, "INSURANCE_RC_PRO", issue_date=date(2026, 1, 1),
+                       validity_end=date(2026, 12, 31))
+    first = add_al(world, "ASSURANCE_RC_PRO", issue_date=date(2026, 11, 1),
+                   validity_end=date(2027, 10, 31))
+    add_al(world, "ASSURANCE_RC_PRO", issue_date=date(2026, 11, 2),
+           validity_end=date(2027, 11, 1))
+    run(app)
+    current = documents(app, is_current=True)
+    assert len(current) == 3
+    assert manual_id in [d.id for d in current]
+    world.revise_document(AL, first, validity_end=date(2028, 1, 1))
+    report = run(app)
+    assert report.counts["replaced"] == 1
+    current = documents(app, is_current=True)
+    assert len(current) == 3 and manual_id in [d.id for d in current]
+
+
+FAULTS = {
+    "500 on page 2": (lambda sim: sim.fail_listing_page(AL, ACME, 2, status=500), "erreur"),
+    "timeout": (lambda sim: sim.delay(AL, 2.0, path_prefix="/v1/companies/"), "ne répond pas"),
+    "malformed JSON": (lambda sim: sim.malformed_json(AL, ACME), "illisible"),
+    "redirect": (lambda sim: sim.redirect(AL, "/v1/documents/"), "ne suit pas"),
+    "subscription": (lambda sim: sim.set_subscription(AL, ACME, False), "Abonnement"),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_a_fault_applies_nothing_records_why_and_the_next_run_completes(app, world, fault):
+    app.config["PROVIDER_PAGE_SIZE"] = 2
+    kbis = add_al(world, "KBIS", issue_date=date(2026, 9, 1))
+    run(app)
+    world.revise_document(AL, kbis, issue_date=date(2026, 11, 1))
+    for code in ("ATTESTATION_URSSAF", "LISTE_SALARIES_ETRANGERS", "ATTESTATION_FISCALE"):
+        add_al(world, code, validity_end=date(2027, 6, 1))
+    before = dossier_state(app)
+    inject, message = FAULTS[fault]
+    inject(world)
+    report = run(app)
+    assert report.outcome == "failed"
+    assert message.lower() in report.error.lower(), report.error
+    assert dossier_state(app) == before
+    last = export(app)["providers"][AL]["last_run"]
+    assert last["outcome"] == "failed" and last["error"] == report.error
+    world.clear_faults()
+    if fault == "subscription":
+        world.set_subscription(AL, ACME, True)
+    report = run(app)
+    assert report.outcome == "success", report.error
+    assert report.counts["imported"] == 3 and report.counts["replaced"] == 1
+
+
+def test_a_checksum_mismatch_applies_nothing_and_stores_nothing(app, world):
+    good = add_al(world, "KBIS")
+    bad = add_al(world, "ATTESTATION_URSSAF")
+    world.corrupt_file(AL, bad)
+    report = run(app)
+    assert report.outcome == "failed"
+    assert "corrompu" in report.error
+    assert documents(app) == []
+    from pathlib import Path
+
+    stored = {p.name for p in Path(app.config["STORAGE_DIR"]).rglob("*") if p.is_file()}
+    assert world.document(AL, bad).sha256 not in stored
+    assert world.document(AL, good).sha256 in stored   # kept for the retry
+    world.clear_faults()
+    downloads = world.file_downloads()
+    assert run(app).outcome == "success"
+    assert world.file_downloads() == downloads + 1     # the good file is reused
+
+
+def test_actradis_403_is_a_subscription_error(app, world):
+    world.add_document(ACTRADIS, ACME, "EXTRAIT_KBIS")
+    world.set_subscription(ACTRADIS, ACME, False)
+    report = run(app, ACTRADIS)
+    assert report.outcome == "failed" and "Abonnement Actradis inactif" in report.error
+
+
+def test_a_disabled_company_receives_no_call_at_all(app, world):
+    add_al(world, "KBIS")
+    run(app)
+    with app.app_context():
+        link = db.session.scalar(select(ProviderLink))
+        link.sync_enabled = False
+        db.session.commit()
+    world.clear_calls()
+    report = run(app)
+    assert report.outcome == "disabled"
+    assert world.calls == []
+    result = app.test_cli_runner().invoke(args=["sync", "run"])
+    assert result.exit_code == 0, result.output
+    assert [c for c in world.calls if c.siren == ACME and c.provider == AL] == []
+
+
+def test_a_company_without_account_is_not_linked(app, cast, simulator):
+    report = run(app)
+    assert report.outcome == "not_linked"
+    with app.app_context():
+        assert db.session.scalar(select(func.count(SyncRun.id))) == 0
+
+
+def test_actradis_incremental_feed_asks_only_for_changes(app, world):
+    app.config["PROVIDER_PAGE_SIZE"] = 2
+    pieces = [world.add_document(ACTRADIS, ACME, nature, issue_date=date(2026, 10, 1))
+              for nature in ("EXTRAIT_KBIS", "ATTESTATION_VIGILANCE", "LNTE")]
+    assert run(app, ACTRADIS).counts["imported"] == 3
+    with app.app_context():
+        cursor = db.session.scalar(select(ProviderLink.cursor))
+    assert cursor
+    world.clear_calls()
+    world.revise_document(ACTRADIS, pieces[0], issue_date=date(2026, 11, 20))
+    report = run(app, ACTRADIS)
+    assert report.counts["replaced"] == 1
+    listing_calls = [c for c in world.calls if c.path.endswith("/pieces")]
+    assert listing_calls[0].query.get("depuis") == cursor
+    assert len(listing_calls) == 1  # one changed piece: one slice
+    incremental = export(app)["documents"]
+    # A full listing (as a reactivation does) gives the same end state.
+    full = run(app, ACTRADIS, full=True)
+    assert full.outcome == "success" and full.counts["imported"] == 0
+    assert export(app)["documents"] == incremental
+
+
+def test_a_switch_turned_off_during_the_fetch_wins(app, world):
+    add_al(world, "KBIS")
+    run(app)
+    world.add_document(AL, ACME, "ATTESTATION_URSSAF", issue_date=date(2026, 10, 1))
+
+    def turn_off():
+        with app.app_context():
+            link = db.session.scalar(select(ProviderLink))
+            link.sync_enabled = False
+            db.session.commit()
+
+    before = dossier_state(app)
+    report = run(app, hooks=SyncHooks(before_apply=turn_off))
+    assert report.outcome == "failed"
+    assert "désactivée pendant son exécution" in report.error
+    after = dossier_state(app)
+    assert after[0] == before[0]
+
+
+def test_an_error_inside_phase_two_rolls_everything_back(app, world):
+    for code in ("KBIS", "ATTESTATION_URSSAF"):
+        add_al(world, code)
+    before = dossier_state(app)
+
+    def boom():
+        raise RuntimeError("disk full")
+
+    report = run(app, hooks=SyncHooks(during_apply=boom))
+    assert report.outcome == "failed"
+    assert "aucun changement n'a été appliqué" in report.error
+    assert dossier_state(app) == before
+    assert run(app).counts["imported"] == 2
+
+
+def test_two_runs_of_one_company_at_once_store_each_document_once(app, world):
+    for index in range(12):
+        add_al(world, "ASSURANCE_RC_PRO", issue_date=date(2026, 10, 1 + index),
+               validity_end=date(2027, 10, 1))
+    world.slow_files(AL, 0.02)
+    reports = []
+
+    def worker():
+        with app.app_context():
+            reports.append(sync_company(company_id(app), AL))
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.outcome for r in reports) == ["busy", "success"]
+    with app.app_context():
+        rows = db.session.execute(
+            select(Document.external_id, func.count()).group_by(Document.external_id)
+        ).all()
+    assert len(rows) == 12 and all(count == 1 for _id, count in rows)
