@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+
 .PHONY: demo test lint bench clean
 
 $(BIN)/python:
@@ -18,8 +20,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	HIVEO_SESSION_COOKIE_SECURE=0 $(BIN)/python -m hiveo.demo
 
+# axe-core (accessibility checks in the e2e tests) comes from npm when npm is here;
+# without it those checks fail under HIVEO_REQUIRE_BROWSER=1 and are skipped otherwise.
+$(AXE): tests/e2e/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error && touch $(AXE); \
+	else echo "npm not found: the accessibility checks will not run"; fi
+
 ## make test: unit, integration (SQLite, and PostgreSQL with HIVEO_TEST_DATABASE_URL) and e2e
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -55,11 +55,13 @@ def _register_blueprints(app: Flask) -> None:
     from .organisations.views import bp as organisations_bp
     from .review.views import bp as review_bp
     from .sync import cli as sync_cli
+    from .sync.views import bp as sync_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(organisations_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(sync_bp)
     auth_cli.register(app)
     organisations_cli.register(app)
     documents_cli.register(app)

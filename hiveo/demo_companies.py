@@ -90,9 +90,10 @@ def _establishments(siren: str, label: str, count: int, start: int = 0):
     result = []
     for index in range(count):
         street, postal_code, city = ADDRESSES[(start + index) % len(ADDRESSES)]
-        name = f"{label} {city}" if count > 1 else label
+        # "Agence Lyon — rue de la République": the street tells apart a city's agencies.
+        name = f"{label} {city} — {street.split(' ', 1)[1]}" if count > 1 else label
         if count > len(ADDRESSES) and index >= len(ADDRESSES):
-            name = f"{name} {index // len(ADDRESSES) + 1}"
+            name = f"{name} ({index // len(ADDRESSES) + 1})"
         result.append(
             DemoEstablishment(
                 siret=make_siret(siren, index + 1),

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, request, session
 from flask_login import current_user, login_required
 
-from ..htmx import render
+from ..htmx import is_partial, render
+from ..sync.state import sync_state
 from .services import CompanyAccess, company_access, establishments_page, organisations_of
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
@@ -33,6 +34,8 @@ def index() -> Response:
 @login_required
 def company(siren: str) -> Response:
     access = require_member(siren)
+    # The company one opens is the one one works in: the Documents tab follows it.
+    session["dossier_siren"] = access.company.siren
     page = establishments_page(
         access.company,
         query=request.args.get("q", ""),
@@ -45,4 +48,5 @@ def company(siren: str) -> Response:
         access=access,
         company=access.company,
         page=page,
+        sync=None if is_partial() else sync_state(access.company.id),
     )

@@ -57,11 +57,15 @@
     }
     dialog.dataset.ready = "1";
     var returnTo = opener;
+    var returnToId = opener && opener.id;
     opener = null;
     dialog.addEventListener("close", function () {
       dialog.remove();
-      if (returnTo && document.contains(returnTo)) {
-        returnTo.focus();
+      // The element that opened the dialog may have been swapped out meanwhile
+      // (the menu is re-rendered after a change): find its successor by id.
+      var target = (returnToId && document.getElementById(returnToId)) || returnTo;
+      if (target && document.contains(target)) {
+        target.focus();
       }
     });
     dialog.querySelectorAll("[data-dialog-close]").forEach(function (button) {

@@ -91,8 +91,14 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_app(tmp_path):
-    with running_app("sqlite", tmp_path) as app:
+def live_overrides() -> dict:
+    """Override in a test module to configure the live app (e.g. provider URLs)."""
+    return {}
+
+
+@pytest.fixture
+def live_app(tmp_path, live_overrides):
+    with running_app("sqlite", tmp_path, **live_overrides) as app:
         yield app
 
 
@@ -103,6 +109,35 @@ def live_server(live_app) -> Iterator[LiveServer]:
     server.stop()
     with live_app.app_context():
         db.session.remove()
+
+
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page, *, include: str | None = None) -> list[str]:
+    """Serious or critical axe-core violations on the page as it is now.
+
+    The script goes in through the DevTools protocol (page.evaluate), which a
+    strict Content-Security-Policy does not block, unlike an injected <script>.
+    """
+    if not AXE.exists():
+        message = f"axe-core missing ({AXE}): run `make test` (npm ci in tests/e2e)"
+        if _browser_required():
+            pytest.fail(message)
+        pytest.skip(message + " (chromium accessibility check)")
+    page.evaluate(AXE.read_text() + "\n;0")
+    context = include or "document"
+    results = page.evaluate(
+        "async (selector) => await axe.run(selector === 'document' ? document : selector, "
+        "{resultTypes: ['violations']})",
+        context,
+    )
+    return [
+        f"{v['impact']}: {v['id']} — {v['help']} ({len(v['nodes'])} nodes: "
+        f"{[n['target'] for n in v['nodes']][:3]})"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 class ConsoleWatch:

@@ -1,0 +1,97 @@
+"""The sync switch as a supplier admin lives it: menu, confirmation, result."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from ..documents.catalogue import CATALOGUE
+from ..extensions import db
+from ..htmx import is_htmx, render, render_fragment
+from ..models import Establishment, ProviderLink
+from ..organisations.services import CompanyAccess
+from ..organisations.views import require_member
+from ..providers import PROVIDERS, supplied_types
+from ..web import abort_fr
+from .state import run_summary, sync_state
+from .switch import SwitchError, set_sync_enabled
+
+bp = Blueprint("sync", __name__)
+bp.record_once(lambda state: state.app.jinja_env.globals.update(run_summary=run_summary))
+
+ACTIONS = {"desactiver": False, "reactiver": True}
+ADMINS_ONLY = "Réservé aux administrateurs de l'entreprise."
+
+
+def _linked(access: CompanyAccess, provider: str) -> ProviderLink:
+    if provider not in PROVIDERS:
+        abort(404)
+    link = db.session.scalar(select(ProviderLink).where(
+        ProviderLink.company_id == access.company.id, ProviderLink.provider == provider))
+    if link is None or not link.linked:
+        abort(404)
+    return link
+
+
+def _admin(siren: str, provider: str) -> tuple[CompanyAccess, ProviderLink]:
+    access = require_member(siren)
+    link = _linked(access, provider)
+    if not access.is_admin:
+        abort_fr(403, ADMINS_ONLY)
+    return access, link
+
+
+@bp.get("/organisations/<siren>/synchronisation/<provider>/<action>")
+@login_required
+def confirm(siren: str, provider: str, action: str) -> Response:
+    if action not in ACTIONS:
+        abort(404)
+    access, link = _admin(siren, provider)
+    establishments = db.session.scalar(
+        select(func.count(Establishment.id)).where(Establishment.company_id == access.company.id)
+    ) or 0
+    types = [spec for code, spec in CATALOGUE.items() if code in supplied_types(provider)]
+    return render(
+        "sync/confirm.html", "sync/_confirm_dialog.html",
+        access=access, company=access.company, link=link, provider=provider,
+        provider_name=PROVIDERS[provider], action=action, enable=ACTIONS[action],
+        establishments=establishments, types=types,
+    )
+
+
+@bp.post("/organisations/<siren>/synchronisation/<provider>/<action>")
+@login_required
+def toggle(siren: str, provider: str, action: str) -> Response:
+    if action not in ACTIONS:
+        abort(404)
+    access, _link = _admin(siren, provider)
+    enable = ACTIONS[action]
+    name = PROVIDERS[provider]
+    company_id, company_siren = access.company.id, access.company.siren
+    try:
+        result = set_sync_enabled(company_id, provider, enable, current_user)
+    except SwitchError as error:
+        flash(str(error), "error")
+    else:
+        if not result.changed:
+            state = "active" if enable else "désactivée"
+            flash(f"La synchronisation {name} était déjà {state} : rien n'a changé.", "info")
+        elif not enable:
+            flash(f"Synchronisation {name} désactivée. Aucun document n'a été supprimé ; "
+                  f"vous pouvez désormais déposer vous-même les documents que fournissait "
+                  f"{name}.", "success")
+        elif result.report is not None and result.report.outcome == "failed":
+            flash(f"{result.report.error.rstrip('.')} : la synchronisation reste active et sera "
+                  "retentée.", "error")
+        elif result.report is not None and result.report.outcome == "busy":
+            flash(f"Synchronisation {name} réactivée. {result.report.summary()}", "success")
+        elif result.report is not None:
+            flash(f"Synchronisation {name} réactivée : {result.report.summary().rstrip('.')}.",
+                  "success")
+    if not is_htmx():
+        return redirect(url_for("organisations.company", siren=company_siren), code=303)
+    # htmx stays on the company page: new state in place, the menu out of band.
+    access = require_member(company_siren)
+    return render_fragment("organisations/_sync_swap.html", access=access,
+                           company=access.company, sync=sync_state(access.company.id))

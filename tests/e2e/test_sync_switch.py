@@ -1,0 +1,194 @@
+"""The sync switch, exactly as supplier admins are told to use it (issue path 1 to 7)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from hiveo.extensions import db
+from hiveo.factories import make_company, make_user
+from hiveo.sync.engine import sync_company
+from tests.e2e.conftest import axe_violations
+from tests.e2e.test_navigation import profile_menu
+from tests.helpers import PASSWORD
+
+ACME = "732829320"
+
+
+@pytest.fixture
+def live_overrides(simulator):
+    return simulator.config()
+
+
+@pytest.fixture
+def world(live_app, simulator):
+    sim = simulator.sim
+    sim.add_company("attestation_legale", ACME, "Acme Nettoyage")
+    sim.add_document("attestation_legale", ACME, "KBIS", issue_date=date(2026, 10, 1))
+    sim.add_document("attestation_legale", ACME, "ATTESTATION_URSSAF",
+                     issue_date=date(2026, 10, 1))
+    with live_app.app_context():
+        company = make_company("Acme Nettoyage", siren=ACME, establishments=12)
+        other = make_company("Globex Bâtiment", establishments=1)
+        make_user("marie@example.com", name="Marie Dupont", profile="fast",
+                  memberships=((company, "admin"), (other, "member")))
+        make_user("paul@example.com", name="Paul Girard", profile="fast",
+                  memberships=((company, "member"),))
+        db.session.commit()
+        assert sync_company(company.id, "attestation_legale").outcome == "success"
+    return sim
+
+
+def today_fr() -> str:
+    return datetime.now(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y")
+
+
+def sign_in(page, base_url, email="marie@example.com"):
+    page.goto(base_url + "/login")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Gérer mes organisations")).to_be_visible()
+
+
+def open_company(page) -> None:
+    """Steps 1 and 2: profile menu, "Gérer mes organisations", the company's name."""
+    profile_menu(page).locator("summary").click()
+    profile_menu(page).get_by_role("link", name="Gérer mes organisations").click()
+    page.get_by_role("link", name="Acme Nettoyage").click()
+    expect(page.get_by_role("heading", name="Acme Nettoyage", level=1)).to_be_visible()
+
+
+def more_actions(page):
+    return page.locator("summary[aria-label=\"Plus d'actions\"]")
+
+
+def kbis_row(page):
+    return page.locator("#company-docs-title + table tbody tr").filter(has_text="Extrait Kbis")
+
+
+def test_the_whole_path_with_javascript(watched_page, live_server, world):
+    page = watched_page
+    sign_in(page, live_server.url)
+    open_company(page)
+    expect(page.get_by_text("Synchronisation Attestation Légale active")).to_be_visible()
+    assert axe_violations(page) == []
+
+    # Step 3 and 4: the three-dot menu, at the top right, and its item.
+    more_actions(page).click()
+    item = page.get_by_role("link", name="Désactiver la synchronisation Attestation Légale")
+    expect(item).to_be_visible()
+    assert axe_violations(page) == []
+
+    # Step 5: a modal dialog explains before anything happens; Escape changes nothing.
+    item.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("12 établissements")
+    expect(dialog).to_contain_text("Aucun document n'est supprimé")
+    expect(dialog.get_by_role("button", name="Valider")).to_be_focused()
+    assert axe_violations(page) == []
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(more_actions(page)).to_be_focused()
+    expect(page.get_by_text("Synchronisation Attestation Légale active")).to_be_visible()
+
+    # "Annuler" closes it too, and changes nothing.
+    more_actions(page).click()
+    page.get_by_role("link", name="Désactiver la synchronisation Attestation Légale").click()
+    page.get_by_role("dialog").get_by_role("link", name="Annuler").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_text("Synchronisation Attestation Légale active")).to_be_visible()
+
+    # Step 6: "Valider" — the banner, the flipped item, the message.
+    more_actions(page).click()
+    page.get_by_role("link", name="Désactiver la synchronisation Attestation Légale").click()
+    page.get_by_role("dialog").get_by_role("button", name="Valider").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_text(
+        f"Synchronisation Attestation Légale désactivée le {today_fr()} par Marie Dupont"
+    )).to_be_visible()
+    expect(page.get_by_text("Aucun document n'a été supprimé")).to_be_visible()
+    expect(more_actions(page)).to_be_focused()
+    more_actions(page).click()
+    expect(page.get_by_role(
+        "link", name="Réactiver la synchronisation Attestation Légale")).to_be_visible()
+    page.keyboard.press("Escape")
+
+    # Step 7: the Documents tab now accepts manual uploads of those types.
+    page.get_by_role("link", name="Documents", exact=True).click()
+    expect(page.get_by_role("heading", name="Documents de Acme Nettoyage")).to_be_visible()
+    expect(kbis_row(page).get_by_role("link", name=re.compile("Déposer un document"))
+           ).to_be_visible()
+
+    # Reactivation: a sync runs now and its result is shown.
+    world.add_document("attestation_legale", ACME, "LISTE_SALARIES_ETRANGERS",
+                       issue_date=date(2026, 11, 1))
+    page.goto(live_server.url + f"/organisations/{ACME}")
+    more_actions(page).click()
+    page.get_by_role("link", name="Réactiver la synchronisation Attestation Légale").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("archivée et remplacée")
+    dialog.get_by_role("button", name="Valider").click()
+    expect(page.get_by_text(
+        "Synchronisation Attestation Légale réactivée : 1 document importé.")).to_be_visible()
+    expect(page.get_by_text("Synchronisation Attestation Légale active — réactivée le")
+           ).to_be_visible()
+    page.get_by_role("link", name="Documents", exact=True).click()
+    expect(kbis_row(page).get_by_text("Géré par Attestation Légale")).to_be_visible()
+
+
+def test_the_whole_path_without_javascript(no_js_page, live_server, world):
+    page = no_js_page
+    sign_in(page, live_server.url)
+    open_company(page)
+    more_actions(page).click()
+    page.get_by_role("link", name="Désactiver la synchronisation Attestation Légale").click()
+    heading = page.get_by_role("heading", name="Désactiver la synchronisation Attestation Légale")
+    expect(heading).to_be_visible()
+    expect(page.get_by_text("12 établissements")).to_be_visible()
+    page.get_by_role("button", name="Valider").click()
+    expect(page.get_by_text(
+        f"Synchronisation Attestation Légale désactivée le {today_fr()} par Marie Dupont"
+    )).to_be_visible()
+    more_actions(page).click()
+    page.get_by_role("link", name="Réactiver la synchronisation Attestation Légale").click()
+    page.get_by_role("link", name="Annuler").click()
+    expect(page.get_by_text("Synchronisation Attestation Légale désactivée le")).to_be_visible()
+    more_actions(page).click()
+    page.get_by_role("link", name="Réactiver la synchronisation Attestation Légale").click()
+    page.get_by_role("button", name="Valider").click()
+    expect(page.get_by_text("Synchronisation Attestation Légale réactivée")).to_be_visible()
+
+
+def test_a_failed_reactivation_says_why_and_stays_on(watched_page, live_server, world):
+    page = watched_page
+    sign_in(page, live_server.url)
+    open_company(page)
+    more_actions(page).click()
+    page.get_by_role("link", name="Désactiver la synchronisation Attestation Légale").click()
+    page.get_by_role("dialog").get_by_role("button", name="Valider").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    world.delay("attestation_legale", 2.0)
+    more_actions(page).click()
+    page.get_by_role("link", name="Réactiver la synchronisation Attestation Légale").click()
+    page.get_by_role("dialog").get_by_role("button", name="Valider").click()
+    expect(page.get_by_text(
+        "Attestation Légale ne répond pas : la synchronisation reste active et sera retentée."
+    )).to_be_visible()
+    expect(page.get_by_text("Synchronisation Attestation Légale active")).to_be_visible()
+
+
+def test_members_see_the_items_disabled_with_the_reason(watched_page, live_server, world):
+    page = watched_page
+    sign_in(page, live_server.url, "paul@example.com")
+    page.get_by_role("link", name="Acme Nettoyage").click()
+    more_actions(page).click()
+    item = page.get_by_role("button", name="Désactiver la synchronisation Attestation Légale")
+    expect(item).to_be_disabled()
+    expect(page.get_by_text("Réservé aux administrateurs de l'entreprise")).to_be_visible()
+    assert axe_violations(page) == []
