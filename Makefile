@@ -37,3 +37,7 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+## make bench: the benchmark suite (bench/), writes docs/performance.md
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(ARGS)

@@ -39,6 +39,17 @@ WRITE_INTENT = "hiveo_write_intent"
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def begin_write() -> None:
+    """Start the session's transaction as a writer (BEGIN IMMEDIATE on SQLite).
+
+    For code outside a POST request that reads and then writes (the command
+    line): a deferred SQLite transaction could fail at its first write if
+    another writer committed since its reads. Call it before the first query.
+    """
+    if not db.session().in_transaction():
+        db.session.connection(execution_options={WRITE_INTENT: True})
+
+
 def _wants_write_lock(connection) -> bool:
     if connection.get_execution_options().get(WRITE_INTENT):
         return True

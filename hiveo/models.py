@@ -287,6 +287,8 @@ class Document(db.Model):
         CheckConstraint("current_slot IS NULL OR is_current", name="slot_only_if_current"),
         CheckConstraint("size >= 0", name="size_positive"),
         Index("ix_documents_company_id_establishment_id", "company_id", "establishment_id"),
+        # "Is this establishment's slot empty?" for thousands of establishments at once.
+        Index("ix_documents_establishment_id_doc_type", "establishment_id", "doc_type"),
         Index("ix_documents_review_state_uploaded_at", "review_state", "uploaded_at"),
         Index("ix_documents_company_id_is_current_effective_end",
               "company_id", "is_current", "effective_end"),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 
 from flask import Flask, Response, flash, make_response, redirect, request, url_for
+from flask_login import UserMixin
+from sqlalchemy import text
 
 from .extensions import db, login_manager
 from .htmx import is_htmx
-from .models import User
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
@@ -21,15 +23,37 @@ FILE_CONTENT_SECURITY_POLICY = (
 )
 
 
+@dataclass(frozen=True, eq=False)
+class SignedInUser(UserMixin):
+    """Who is signed in, read once per request without the ORM's weight.
+
+    Every page needs it; code that changes the account loads the User row.
+    """
+
+    id: int
+    email: str
+    name: str
+    is_operator: bool
+    session_token: str
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+
+_USER_BY_ID = text(
+    "SELECT id, email, name, is_operator, session_token FROM users WHERE id = :id"
+)
+
+
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
+def _load_user(user_id: str) -> SignedInUser | None:
     raw_id, _, token = user_id.partition(":")
     if not raw_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(raw_id))
-    if user is None or not hmac.compare_digest(user.session_token, token):
+    row = db.session.execute(_USER_BY_ID, {"id": int(raw_id)}).first()
+    if row is None or not hmac.compare_digest(row.session_token, token):
         return None
-    return user
+    return SignedInUser(row.id, row.email, row.name, bool(row.is_operator), row.session_token)
 
 
 @login_manager.unauthorized_handler

@@ -9,9 +9,11 @@ Nothing here deletes a file that a document references: only
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import os
-import tempfile
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,17 @@ from typing import BinaryIO, Protocol
 from flask import current_app
 
 CHUNK = 256 * 1024
+
+
+def _load_syncfs():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return libc.syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_syncfs = _load_syncfs()
 
 
 class TooLarge(ValueError):
@@ -44,7 +57,10 @@ class Storage(Protocol):
         *,
         max_bytes: int | None = None,
         expected_sha256: str | None = None,
+        durable: bool = True,
     ) -> StoredFile: ...
+    def sync(self) -> None: ...
+    def touch(self, sha256: str) -> None: ...
     def open(self, sha256: str) -> BinaryIO: ...
     def exists(self, sha256: str) -> bool: ...
     def path(self, sha256: str) -> Path: ...
@@ -57,16 +73,21 @@ def _is_digest(value: str) -> bool:
 
 
 class LocalStorage:
-    """A directory: `<root>/ab/cd/abcd…` for the file whose SHA-256 is abcd…"""
+    """A directory: `<root>/ab/abcd…` for the file whose SHA-256 is abcd…
+
+    One level of 256 directories: a million documents make 4,000 entries per
+    directory, and storing a file rarely needs a new directory.
+    """
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self._tmp = self.root / "tmp"
+        self._tmp_ready = False
 
     def path(self, sha256: str) -> Path:
         if not _is_digest(sha256):
             raise ValueError("not a SHA-256 hex digest")
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+        return self.root / sha256[:2] / sha256
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
@@ -83,16 +104,22 @@ class LocalStorage:
         *,
         max_bytes: int | None = None,
         expected_sha256: str | None = None,
+        durable: bool = True,
     ) -> StoredFile:
         """Stream chunks to disk while hashing them; never holds the whole file.
 
         With `expected_sha256`, bytes that hash differently are discarded and
         ChecksumMismatch is raised: a failed transfer leaves nothing behind.
+        With `durable=False` the caller promises to call `sync()` before anything
+        refers to the file (a sync run stores hundreds, then syncs once).
         """
-        self._tmp.mkdir(parents=True, exist_ok=True)
+        if not self._tmp_ready:
+            self._tmp.mkdir(parents=True, exist_ok=True)
+            self._tmp_ready = True
         digest = hashlib.sha256()
         size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="incoming-")
+        tmp_name = str(self._tmp / f"incoming-{uuid.uuid4().hex}")
+        fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
         try:
             with os.fdopen(fd, "wb") as handle:
                 for chunk in chunks:
@@ -102,7 +129,8 @@ class LocalStorage:
                     digest.update(chunk)
                     handle.write(chunk)
                 handle.flush()
-                os.fsync(handle.fileno())
+                if durable:
+                    os.fsync(handle.fileno())
             sha256 = digest.hexdigest()
             if expected_sha256 is not None and sha256 != expected_sha256:
                 raise ChecksumMismatch(f"expected {expected_sha256}, received {sha256}")
@@ -110,17 +138,32 @@ class LocalStorage:
             if target.is_file():
                 os.unlink(tmp_name)
             else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.chmod(tmp_name, 0o640)
-                os.replace(tmp_name, target)
+                try:
+                    os.replace(tmp_name, target)
+                except FileNotFoundError:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(tmp_name, target)
             return StoredFile(sha256, size)
         except BaseException:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
             raise
 
+    def touch(self, sha256: str) -> None:
+        """Mark a stored file as just used: `storage check --fix` spares young files."""
+        os.utime(self.path(sha256))
+
+    def sync(self) -> None:
+        """Make every file stored so far durable: one syncfs() of the storage's filesystem."""
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            if _syncfs is None or _syncfs(fd) != 0:
+                os.sync()
+        finally:
+            os.close(fd)
+
     def digests(self) -> Iterator[str]:
-        for path in self.root.glob("??/??/*"):
+        for path in self.root.glob("??/*"):
             if path.is_file() and _is_digest(path.name):
                 yield path.name
 

@@ -121,7 +121,10 @@ def init_web(app: Flask) -> None:
         datetime_fr=format_datetime,
     )
     app.jinja_env.globals.update(
-        plural=plural, has_endpoint=lambda name: name in app.view_functions
+        plural=plural,
+        has_endpoint=lambda name: name in app.view_functions,
+        # Static files have fixed names: no url_for() per asset on every page.
+        static_url=app.static_url_path,
     )
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_exception)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db, limiter
 from ..htmx import redirect_after_post
+from ..models import User
 from .forms import LoginForm, PasswordChangeForm
 from .services import AccountError, authenticate, change_password
 
@@ -88,7 +89,7 @@ def login() -> Response | str:
 def logout() -> Response:
     # CSRFProtect has checked the token already. Rotating the session token
     # kills every copy of this user's session cookie.
-    current_user.rotate_session_token()
+    db.session.get(User, current_user.id).rotate_session_token()
     db.session.commit()
     logout_user()
     flask_session.clear()
@@ -104,9 +105,10 @@ def account() -> Response | str:
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
+            user = db.session.get(User, current_user.id)
             try:
                 change_password(
-                    current_user,
+                    user,
                     form.current_password.data,
                     form.new_password.data,
                     profile=current_app.config["ARGON2_PROFILE"],
@@ -117,7 +119,7 @@ def account() -> Response | str:
             else:
                 db.session.commit()
                 # Other sessions die with the old token; this one carries the new one.
-                login_user(current_user._get_current_object())
+                login_user(user)
                 flash(
                     "Votre mot de passe a été modifié. Vos autres sessions ont été fermées.",
                     "success",

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import Date, and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -28,7 +28,7 @@ from .states import EXPIRING_DAYS, State, document_state, validity_state
 _SEVERITY = {State.EXPIRED: 0, State.EXPIRING: 1, State.VALID: 2}
 
 
-@dataclass
+@dataclass(slots=True)
 class Slot:
     doc_type: DocumentType
     establishment: Establishment | None
@@ -71,6 +71,7 @@ def build_slots(
     managed_by: Callable[[str], str | None] = lambda _code: None,
 ) -> list[Slot]:
     slots = {t.code: Slot(t, establishment) for t in types}
+    pending, refused = ReviewState.PENDING.value, ReviewState.REFUSED.value
     for doc in documents:
         slot = slots.get(doc.doc_type)
         if slot is None:
@@ -79,19 +80,22 @@ def build_slots(
             slot.history.append(doc)
         elif doc.is_current:
             slot.current.append(doc)
-        elif doc.review_state == ReviewState.PENDING:
+        elif doc.review_state == pending:
             slot.pending.append(doc)
-        elif doc.review_state == ReviewState.REFUSED:
+        elif doc.review_state == refused:
             slot.refused.append(doc)
     for slot in slots.values():
         own = slot.current or slot.pending or slot.refused
         if company_slots is not None and slot.doc_type.level is Level.COMPANY and not own:
             slot.inherited_from = company_slots.get(slot.doc_type.code)
-        slot.history.sort(key=lambda d: d.archived_at, reverse=True)
+        if len(slot.history) > 1:
+            slot.history.sort(key=lambda d: d.archived_at, reverse=True)
         slot.state = _slot_state(slot, today)
         slot.managed_by = managed_by(slot.doc_type.code)
-    order = list(CATALOGUE)
-    return sorted(slots.values(), key=lambda s: order.index(s.doc_type.code))
+    return sorted(slots.values(), key=lambda s: _ORDER[s.doc_type.code])
+
+
+_ORDER = {code: index for index, code in enumerate(CATALOGUE)}
 
 
 @dataclass
@@ -115,9 +119,17 @@ class Dossier:
     today: date
     company_slots: list[Slot]
     establishments: EstablishmentPage
+    # Per establishment of the page: its slots. The overview shows their summary;
+    # the slots themselves are shown when a section opens (or on its own page).
     establishment_slots: dict[int, list[Slot]]
     counts: dict[State, int]
     actions: list[ActionGroup]
+
+    def to_do(self, establishment_id: int) -> int:
+        return sum(1 for slot in self.establishment_slots[establishment_id] if slot.needs_action)
+
+    def pending(self, establishment_id: int) -> int:
+        return sum(len(slot.pending) for slot in self.establishment_slots[establishment_id])
 
     @property
     def action_total(self) -> int:
@@ -125,22 +137,33 @@ class Dossier:
                    (State.MISSING, State.EXPIRED, State.EXPIRING, State.REFUSED))
 
 
+# The Documents tab runs the same statements on every view: they are built once,
+# with the company and the dates as parameters, and only executed per request.
+_COMPANY = bindparam("company_id")
+_TODAY = bindparam("today", type_=Date)
+_SOON = bindparam("soon", type_=Date)
+
+
+def _dates(company: Company, today: date) -> dict:
+    return {"company_id": company.id, "today": today,
+            "soon": today + timedelta(days=EXPIRING_DAYS)}
+
+
 def _live(document=Document):
     return document.archived_at.is_(None)
 
 
-def _state_condition(state: State, today: date):
-    soon = today + timedelta(days=EXPIRING_DAYS)
+def _state_condition(state: State):
     current = and_(Document.is_current.is_(True), _live())
     if state is State.EXPIRED:
-        return and_(current, or_(Document.effective_end < today,
+        return and_(current, or_(Document.effective_end < _TODAY,
                                  Document.provider_state == "expired"))
-    not_expired = and_(Document.effective_end >= today,
+    not_expired = and_(Document.effective_end >= _TODAY,
                        or_(Document.provider_state.is_(None), Document.provider_state != "expired"))
     if state is State.EXPIRING:
-        return and_(current, not_expired, Document.effective_end <= soon)
+        return and_(current, not_expired, Document.effective_end <= _SOON)
     if state is State.VALID:
-        return and_(current, not_expired, Document.effective_end > soon)
+        return and_(current, not_expired, Document.effective_end > _SOON)
     if state is State.PENDING:
         return and_(_live(), Document.review_state == ReviewState.PENDING.value)
     if state is State.REFUSED:
@@ -150,16 +173,16 @@ def _state_condition(state: State, today: date):
     raise ValueError(state)
 
 
+_COUNTED = (State.EXPIRED, State.EXPIRING, State.VALID, State.PENDING, State.REFUSED)
+_COUNTS = select(*[
+    func.coalesce(func.sum(case((_state_condition(state), 1), else_=0)), 0)
+    for state in _COUNTED
+]).where(Document.company_id == _COMPANY)
+
+
 def _counts(company: Company, today: date, company_docs: list[Document]) -> dict[State, int]:
-    columns = [
-        func.coalesce(func.sum(case((_state_condition(state, today), 1), else_=0)), 0)
-        for state in (State.EXPIRED, State.EXPIRING, State.VALID, State.PENDING, State.REFUSED)
-    ]
-    row = db.session.execute(
-        select(*columns).where(Document.company_id == company.id)
-    ).one()
-    counts = dict(zip((State.EXPIRED, State.EXPIRING, State.VALID, State.PENDING, State.REFUSED),
-                      (int(value) for value in row), strict=True))
+    row = db.session.execute(_COUNTS, _dates(company, today)).one()
+    counts = dict(zip(_COUNTED, (int(value) for value in row), strict=True))
     missing_company = sum(
         1 for slot in build_slots(COMPANY_TYPES, None, company_docs, today)
         if slot.state is State.MISSING
@@ -177,16 +200,20 @@ def _missing_condition(doc_type: DocumentType):
     return ~occupied
 
 
+_MISSING_COUNTS = {
+    doc_type.code: select(func.count(Establishment.id)).where(
+        Establishment.company_id == _COMPANY, _missing_condition(doc_type))
+    for doc_type in ESTABLISHMENT_TYPES
+}
+
+
 def _missing_establishment_slots_count(company: Company, query: str = "") -> int:
     total = 0
     for doc_type in ESTABLISHMENT_TYPES:
-        total += db.session.scalar(
-            select(func.count(Establishment.id)).where(
-                Establishment.company_id == company.id,
-                _missing_condition(doc_type),
-                *_establishment_filter(query),
-            )
-        ) or 0
+        statement = _MISSING_COUNTS[doc_type.code]
+        if query:
+            statement = statement.where(*_establishment_filter(query))
+        total += db.session.scalar(statement, {"company_id": company.id}) or 0
     return total
 
 
@@ -209,54 +236,93 @@ def _missing_items(company: Company, today: date, company_docs: list[Document], 
             if slot.state is State.MISSING
         ]
     for doc_type in ESTABLISHMENT_TYPES:
-        establishments = db.session.scalars(
-            select(Establishment)
-            .where(Establishment.company_id == company.id, _missing_condition(doc_type),
-                   *_establishment_filter(query))
-            .order_by(Establishment.siret)
-            .limit(limit + offset)
-        )
+        statement = _MISSING_ITEMS[doc_type.code]
+        if query:
+            statement = statement.where(*_establishment_filter(query))
+        establishments = db.session.execute(
+            statement, {"company_id": company.id, "limit": limit + offset})
         items.extend(ActionItem(State.MISSING, doc_type, est, None) for est in establishments)
     return items[offset:offset + limit]
 
 
+_MISSING_ITEMS = {
+    doc_type.code: select(Establishment.id, Establishment.siret, Establishment.name)
+    .where(Establishment.company_id == _COMPANY, _missing_condition(doc_type))
+    .order_by(Establishment.siret)
+    .limit(bindparam("limit"))
+    for doc_type in ESTABLISHMENT_TYPES
+}
+
+
+_ITEM_ORDER = {
+    State.EXPIRED: (Document.effective_end,),
+    State.EXPIRING: (Document.effective_end,),
+    State.VALID: (Document.effective_end,),
+    State.PENDING: (Document.uploaded_at,),
+    State.REFUSED: (Document.reviewed_at.desc(),),
+    State.ARCHIVED: (Document.archived_at.desc(),),
+}
+_ITEM_ESTABLISHMENT = aliased(Establishment)
+_ITEMS = {
+    state: select(Document, _ITEM_ESTABLISHMENT.id, _ITEM_ESTABLISHMENT.siret,
+                  _ITEM_ESTABLISHMENT.name)
+    .outerjoin(_ITEM_ESTABLISHMENT, _ITEM_ESTABLISHMENT.id == Document.establishment_id)
+    .where(Document.company_id == _COMPANY, _state_condition(state))
+    .order_by(*order, Document.id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+    for state, order in _ITEM_ORDER.items()
+}
+_ITEM_TOTALS = {
+    state: select(func.count(Document.id)).where(Document.company_id == _COMPANY,
+                                                 _state_condition(state))
+    for state in _ITEM_ORDER
+}
+
+
+@dataclass(frozen=True)
+class EstablishmentRef:
+    id: int
+    siret: str
+    name: str
+
+
 def _document_items(company: Company, state: State, today: date, query: str, limit: int,
-                    offset: int) -> tuple[list[ActionItem], int]:
-    establishment = aliased(Establishment)
-    conditions = [Document.company_id == company.id, _state_condition(state, today)]
+                    offset: int, *, with_total: bool = True) -> tuple[list[ActionItem], int]:
+    statement, count = _ITEMS[state], _ITEM_TOTALS[state]
     terms = _establishment_filter(query)
     if terms:
-        conditions.append(
-            Document.establishment_id.in_(
-                select(Establishment.id).where(Establishment.company_id == company.id, *terms)
-            )
-        )
-    order = {
-        State.EXPIRED: Document.effective_end,
-        State.EXPIRING: Document.effective_end,
-        State.VALID: Document.effective_end,
-        State.PENDING: Document.uploaded_at,
-        State.REFUSED: Document.reviewed_at.desc(),
-        State.ARCHIVED: Document.archived_at.desc(),
-    }[state]
-    total = db.session.scalar(select(func.count(Document.id)).where(*conditions)) or 0
-    rows = db.session.execute(
-        select(Document, establishment)
-        .outerjoin(establishment, establishment.id == Document.establishment_id)
-        .where(*conditions)
-        .order_by(order, Document.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return [ActionItem(state, CATALOGUE[doc.doc_type], est, doc) for doc, est in rows], total
+        within = Document.establishment_id.in_(
+            select(Establishment.id).where(Establishment.company_id == company.id, *terms))
+        statement, count = statement.where(within), count.where(within)
+    params = _dates(company, today)
+    total = db.session.scalar(count, params) or 0 if with_total else 0
+    rows = db.session.execute(statement, {**params, "limit": limit, "offset": offset})
+    return [
+        ActionItem(state, CATALOGUE[doc.doc_type],
+                   EstablishmentRef(est_id, siret, name) if est_id is not None else None, doc)
+        for doc, est_id, siret, name in rows
+    ], total
+
+
+_COMPANY_DOCUMENTS = (
+    select(Document)
+    .where(Document.company_id == _COMPANY, Document.establishment_id.is_(None))
+    .order_by(Document.uploaded_at.desc(), Document.id.desc())
+)
+# What an establishment's summary line needs: live documents, no ORM objects.
+_PAGE_DOCUMENTS = (
+    select(Document.id, Document.establishment_id, Document.doc_type, Document.is_current,
+           Document.review_state, Document.archived_at, Document.effective_end,
+           Document.provider_state)
+    .where(Document.company_id == _COMPANY,
+           Document.establishment_id.in_(bindparam("ids", expanding=True)),
+           Document.archived_at.is_(None))
+)
 
 
 def _company_documents(company: Company) -> list[Document]:
-    return list(db.session.scalars(
-        select(Document)
-        .where(Document.company_id == company.id, Document.establishment_id.is_(None))
-        .order_by(Document.uploaded_at.desc(), Document.id.desc())
-    ))
+    return list(db.session.scalars(_COMPANY_DOCUMENTS, {"company_id": company.id}))
 
 
 def load_dossier(
@@ -275,13 +341,9 @@ def load_dossier(
 
     establishments = establishments_page(company, query=query, page=page, per_page=per_page)
     ids = [est.id for est in establishments.items]
-    by_establishment: dict[int, list[Document]] = defaultdict(list)
+    by_establishment: dict[int, list] = defaultdict(list)
     if ids:
-        for doc in db.session.scalars(
-            select(Document)
-            .where(Document.establishment_id.in_(ids))
-            .order_by(Document.uploaded_at.desc(), Document.id.desc())
-        ):
+        for doc in db.session.execute(_PAGE_DOCUMENTS, {"company_id": company.id, "ids": ids}):
             by_establishment[doc.establishment_id].append(doc)
     establishment_slots = {
         est.id: build_slots(CATALOGUE.values(), est, by_establishment[est.id], today,
@@ -293,7 +355,7 @@ def load_dossier(
     actions = [ActionGroup(State.MISSING, counts[State.MISSING],
                            _missing_items(company, today, company_docs, "", preview, 0))]
     for state in (State.EXPIRED, State.EXPIRING, State.REFUSED):
-        items, _total = _document_items(company, state, today, "", preview, 0)
+        items, _total = _document_items(company, state, today, "", preview, 0, with_total=False)
         actions.append(ActionGroup(state, counts[state], items))
     return Dossier(company, today, company_slots, establishments, establishment_slots, counts,
                    actions)
@@ -334,4 +396,26 @@ def filtered_items(company: Company, state: State, today: date, *, query: str = 
     return FilteredList(state, items, total, page, per_page, query)
 
 
-__all__ = ["Dossier", "FilteredList", "Slot", "filtered_items", "load_dossier", "validity_state"]
+def establishment_slots(
+    company: Company,
+    establishment,
+    today: date,
+    *,
+    managed_by: Callable[[str], str | None] = lambda _code: None,
+) -> list[Slot]:
+    """Every catalogue type for one establishment: its own documents, or the company's."""
+    company_slots = build_slots(COMPANY_TYPES, None, _company_documents(company), today,
+                                managed_by=managed_by)
+    documents = db.session.scalars(
+        select(Document)
+        .where(Document.company_id == company.id,
+               Document.establishment_id == establishment.id)
+        .order_by(Document.uploaded_at.desc(), Document.id.desc())
+    )
+    return build_slots(CATALOGUE.values(), establishment, documents, today,
+                       company_slots={slot.doc_type.code: slot for slot in company_slots},
+                       managed_by=managed_by)
+
+
+__all__ = ["Dossier", "FilteredList", "Slot", "establishment_slots", "filtered_items",
+           "load_dossier", "validity_state"]

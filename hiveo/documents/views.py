@@ -35,7 +35,7 @@ from ..sync.managed import managed_types
 from ..web import abort_fr
 from . import services
 from .catalogue import CATALOGUE
-from .dossier import filtered_items, load_dossier
+from .dossier import establishment_slots, filtered_items, load_dossier
 from .forms import NO_REPLACEMENT, UploadForm
 from .states import State, document_state
 
@@ -46,6 +46,13 @@ bp.record_once(
         provider_names=PROVIDERS,
     )
 )
+
+
+@bp.context_processor
+def _dossier_url() -> dict:
+    """The dossier's URL, from which its pages build their many links by concatenation."""
+    siren = (request.view_args or {}).get("siren")
+    return {"dossier_url": url_for("documents.dossier", siren=siren)} if siren else {}
 
 # Up to this many establishments the upload form offers a list; beyond, a SIRET field.
 SELECT_LIMIT = 300
@@ -78,7 +85,8 @@ def index() -> Response:
 @login_required
 def dossier(siren: str) -> Response:
     access = require_member(siren)
-    session["dossier_siren"] = access.company.siren
+    if session.get("dossier_siren") != access.company.siren:
+        session["dossier_siren"] = access.company.siren
     today = clock.today()
     query = request.args.get("q", "").strip()[:100]
     state_filter = request.args.get("etat", "")
@@ -95,6 +103,24 @@ def dossier(siren: str) -> Response:
     return render("documents/dossier.html", "documents/_overview.html", access=access,
                   company=access.company, dossier=data, listing=None, query=query,
                   state_filter="", companies=_other_companies(access))
+
+
+@bp.get("/organisations/<siren>/documents/etablissements/<siret>")
+@login_required
+def establishment(siren: str, siret: str) -> Response:
+    """One establishment's slots: a page, and the fragment a dossier section loads."""
+    access = require_member(siren)
+    row = db.session.execute(
+        select(Establishment.id, Establishment.siret, Establishment.name, Establishment.city)
+        .where(Establishment.company_id == access.company.id, Establishment.siret == siret)
+    ).first()
+    if row is None:
+        abort(404)
+    managed = managed_types(access.company.id)
+    slots = establishment_slots(access.company, row, clock.today(), managed_by=managed.get)
+    return render("documents/establishment.html", "documents/_establishment_slots.html",
+                  access=access, company=access.company, establishment=row, slots=slots,
+                  today=clock.today())
 
 
 def _other_companies(access: CompanyAccess):

@@ -7,7 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from ..clitools import fail
-from ..extensions import db
+from ..extensions import begin_write, db
 from ..identifiers import format_siren, format_siret
 from .services import OrganisationError, add_establishment, create_company
 
@@ -18,6 +18,7 @@ companies = AppGroup("companies", help="Entreprises (SIREN).")
 @click.argument("siren")
 @click.option("--name", required=True, help="Raison sociale.")
 def companies_add(siren: str, name: str) -> None:
+    begin_write()
     try:
         company = create_company(siren, name)
     except OrganisationError as error:
@@ -36,6 +37,7 @@ establishments = AppGroup("establishments", help="Établissements (SIRET).")
 @click.option("--postal-code", default="", help="Code postal.")
 @click.option("--city", default="", help="Ville.")
 def establishments_add(siret: str, name: str, address: str, postal_code: str, city: str) -> None:
+    begin_write()
     try:
         establishment = add_establishment(
             siret, name, address=address, postal_code=postal_code, city=city

@@ -6,7 +6,7 @@ import math
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 
 from ..extensions import db
 from ..identifiers import InvalidIdentifier, format_siren, validate_siren, validate_siret
@@ -101,50 +101,61 @@ def add_member(user: User, company: Company, role: str) -> Membership:
 
 
 @dataclass(frozen=True)
+class CompanyRef:
+    """The few facts of a company that pages and services read, without the ORM's weight."""
+
+    id: int
+    siren: str
+    name: str
+
+
+@dataclass(frozen=True)
 class CompanyAccess:
     """A company seen by one of its members."""
 
-    company: Company
-    membership: Membership
+    company: CompanyRef
+    role: str
 
     @property
     def is_admin(self) -> bool:
-        return self.membership.is_admin
+        return self.role == Role.ADMIN
+
+
+# Every company page runs these: plain SQL spares them the statement building.
+_ACCESS = text(
+    "SELECT c.id, c.siren, c.name, m.role FROM companies c "
+    "JOIN memberships m ON m.company_id = c.id "
+    "WHERE c.siren = :siren AND m.user_id = :user_id"
+)
+_ORGANISATIONS = text(
+    "SELECT c.id, c.siren, c.name, m.role, "
+    "(SELECT count(*) FROM establishments e WHERE e.company_id = c.id) AS establishments "
+    "FROM companies c JOIN memberships m ON m.company_id = c.id "
+    "WHERE m.user_id = :user_id ORDER BY c.name"
+)
 
 
 def company_access(user: User, siren: str) -> CompanyAccess | None:
-    """The company and the user's membership of it, in one query; None for outsiders."""
-    row = db.session.execute(
-        select(Company, Membership)
-        .join(Membership, Membership.company_id == Company.id)
-        .where(Company.siren == siren, Membership.user_id == user.id)
-    ).first()
+    """The company and the user's role in it, in one query; None for outsiders."""
+    row = db.session.execute(_ACCESS, {"siren": siren, "user_id": user.id}).first()
     if row is None:
         return None
-    return CompanyAccess(company=row[0], membership=row[1])
+    return CompanyAccess(CompanyRef(row.id, row.siren, row.name), row.role)
 
 
 @dataclass(frozen=True)
 class OrganisationRow:
-    company: Company
+    company: CompanyRef
     role: str
     establishment_count: int
 
 
 def organisations_of(user: User) -> list[OrganisationRow]:
-    counts = (
-        select(Establishment.company_id, func.count(Establishment.id).label("n"))
-        .group_by(Establishment.company_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Company, Membership.role, func.coalesce(counts.c.n, 0))
-        .join(Membership, Membership.company_id == Company.id)
-        .outerjoin(counts, counts.c.company_id == Company.id)
-        .where(Membership.user_id == user.id)
-        .order_by(Company.name)
-    ).all()
-    return [OrganisationRow(company, role, count) for company, role, count in rows]
+    rows = db.session.execute(_ORGANISATIONS, {"user_id": user.id})
+    return [
+        OrganisationRow(CompanyRef(row.id, row.siren, row.name), row.role, row.establishments)
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -190,22 +201,27 @@ def search_terms(query: str) -> list[str]:
 
 
 def establishments_page(
-    company: Company, *, query: str = "", page: int = 1, per_page: int = 50
+    company: CompanyRef | Company, *, query: str = "", page: int = 1, per_page: int = 50
 ) -> EstablishmentPage:
-    """One page of the company's establishments, in two queries whatever their number."""
-    conditions = [Establishment.company_id == company.id]
-    for term in search_terms(query):
-        conditions.append(Establishment.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
-    total = db.session.scalar(select(func.count(Establishment.id)).where(*conditions)) or 0
+    """One page of the company's establishments (rows with attributes), in two queries.
+
+    (A window count in the same query would make SQLite read every matching
+    row before the LIMIT; the separate count reads only the index.)
+    """
+    terms = search_terms(query)
+    where = " AND ".join(
+        ["company_id = :company_id"]
+        + [f"search_text LIKE :term{index} ESCAPE '\\'" for index in range(len(terms))]
+    )
+    params: dict[str, object] = {"company_id": company.id}
+    params.update({f"term{index}": f"%{_like_escape(term)}%" for index, term in enumerate(terms)})
+    total = db.session.scalar(text(f"SELECT count(*) FROM establishments WHERE {where}"),
+                              params) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    items = list(
-        db.session.scalars(
-            select(Establishment)
-            .where(*conditions)
-            .order_by(Establishment.siret)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-    )
-    return EstablishmentPage(items, total, page, per_page, (query or "").strip()[:100])
+    rows = db.session.execute(
+        text("SELECT id, siret, name, address, postal_code, city FROM establishments "
+             f"WHERE {where} ORDER BY siret LIMIT :limit OFFSET :offset"),
+        {**params, "limit": per_page, "offset": (page - 1) * per_page},
+    ).all()
+    return EstablishmentPage(list(rows), total, page, per_page, (query or "").strip()[:100])

@@ -35,7 +35,8 @@ def index() -> Response:
 def company(siren: str) -> Response:
     access = require_member(siren)
     # The company one opens is the one one works in: the Documents tab follows it.
-    session["dossier_siren"] = access.company.siren
+    if session.get("dossier_siren") != access.company.siren:
+        session["dossier_siren"] = access.company.siren
     page = establishments_page(
         access.company,
         query=request.args.get("q", ""),

@@ -13,18 +13,20 @@ by the next run. No Flask request is needed: views, the CLI and tests call
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 
 from ..documents.catalogue import CATALOGUE, effective_end
 from ..documents.services import lock_company
-from ..extensions import WRITE_INTENT, db
+from ..extensions import begin_write, db
 from ..identifiers import format_siret
 from ..models import (
     Company,
@@ -132,13 +134,46 @@ def count_sentence(counts: dict[str, int], provider_name: str) -> str:
     return ", ".join(parts)
 
 
+class CurrentIndex:
+    """Current documents by slot, and by (slot, source, external id) for quick matches.
+
+    decide() only ever needs the document with the same external id, or for a
+    single-occurrence type the slot's one current document: a multi type slot
+    holding hundreds of certificates costs one lookup per remote document.
+    """
+
+    def __init__(self, items: Iterable[tuple[tuple[int | None, str], Any]] = ()):
+        """`items`: (slot, Held or Document) pairs; both have source and external_id."""
+        self.slots: dict[tuple[int | None, str], list] = defaultdict(list)
+        self._external: dict[tuple, Any] = {}
+        for slot, item in items:
+            self.add(slot, item)
+
+    def add(self, slot: tuple[int | None, str], item) -> None:
+        self.slots[slot].append(item)
+        if item.external_id is not None:
+            self._external[(slot, item.source, item.external_id)] = item
+
+    def remove(self, slot: tuple[int | None, str], item) -> None:
+        self.slots[slot] = [other for other in self.slots[slot] if other is not item]
+        if item.external_id is not None:
+            self._external.pop((slot, item.source, item.external_id), None)
+
+    def relevant(self, slot: tuple[int | None, str], remote: RemoteDocument, multi: bool
+                 ) -> list:
+        same = self._external.get((slot, remote.provider, remote.external_id))
+        if same is not None:
+            return [same]
+        return [] if multi else list(self.slots.get(slot, ()))
+
+
 @dataclass(frozen=True)
 class Snapshot:
     siren: str
     linked: bool
     link_enabled: bool | None
     cursor: str | None
-    current: dict[tuple[int | None, str], list[Held]]
+    current: CurrentIndex
     known: frozenset[tuple[str, int]]
 
 
@@ -152,8 +187,9 @@ def _label(remote: RemoteDocument) -> str:
 
 
 def _held(document: Document) -> Held:
-    return Held(document.id, document.source, document.external_id, document.external_revision,
-                document.issue_date, document.validity_start)
+    """A Held that names its document by Python identity: new rows have no id yet."""
+    return Held(id(document), document.source, document.external_id,
+                document.external_revision, document.issue_date, document.validity_start)
 
 
 def _current_documents(company_id: int, provider: str) -> list[Document]:
@@ -175,26 +211,17 @@ def _known_revisions(company_id: int, provider: str) -> frozenset[tuple[str, int
     return frozenset((external_id, revision) for external_id, revision in rows)
 
 
-def _by_slot(documents: list[Document]) -> dict[tuple[int | None, str], list[Document]]:
-    slots: dict[tuple[int | None, str], list[Document]] = defaultdict(list)
-    for document in documents:
-        slots[(document.establishment_id, document.doc_type)].append(document)
-    return slots
-
-
 def _snapshot(company: Company, provider: str) -> Snapshot:
     link = db.session.scalar(select(ProviderLink).where(
         ProviderLink.company_id == company.id, ProviderLink.provider == provider))
-    current = {
-        slot: [_held(document) for document in documents]
-        for slot, documents in _by_slot(_current_documents(company.id, provider)).items()
-    }
     return Snapshot(
         siren=company.siren,
         linked=link is not None and link.linked,
         link_enabled=None if link is None else link.sync_enabled,
         cursor=link.cursor if link is not None else None,
-        current=current,
+        # Plain Held values: the rows expire when phase 1 closes the transaction.
+        current=CurrentIndex(((d.establishment_id, d.doc_type), _held(d))
+                             for d in _current_documents(company.id, provider)),
         known=_known_revisions(company.id, provider),
     )
 
@@ -262,6 +289,7 @@ def _phase1(connector, company_id: int, snapshot: Snapshot, *, full: bool,
         db.session.rollback()  # no transaction stays open while we fetch
 
     store = storage()
+    save = functools.partial(store.save_chunks, durable=False)
     candidates: list[Candidate] = []
     downloaded = 0
     for remote in listing.documents:
@@ -280,13 +308,23 @@ def _phase1(connector, company_id: int, snapshot: Snapshot, *, full: bool,
             counts["skipped"] += 1
             details.append(f"{_label(remote)} ({_where(remote)}) : {problem}, ignoré.")
             continue
-        decision = decide(remote, multi=CATALOGUE[remote.doc_type].multi,
-                          current=snapshot.current.get((establishment_id, remote.doc_type), []))
-        if decision.needs_file and not store.exists(remote.sha256):
-            connector.fetch_file(remote, store.save_chunks)
-            downloaded += 1
-            hooks.call("after_file", remote)
+        multi = CATALOGUE[remote.doc_type].multi
+        slot = (establishment_id, remote.doc_type)
+        decision = decide(remote, multi=multi,
+                          current=snapshot.current.relevant(slot, remote, multi))
+        if decision.needs_file:
+            if store.exists(remote.sha256):
+                # Reused (from a failed run, or another document): young again, so that
+                # `storage check --fix` cannot take it before phase 2 refers to it.
+                store.touch(remote.sha256)
+            else:
+                connector.fetch_file(remote, save)
+                downloaded += 1
+                hooks.call("after_file", remote)
         candidates.append(Candidate(remote, establishment_id))
+    if downloaded:
+        # One flush to disk for the whole run, before any row may refer to the files.
+        store.sync()
     return Phase1(account.name, account.active, candidates, counts, details,
                   listing.high_water, downloaded)
 
@@ -321,7 +359,7 @@ def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, s
             result: Phase1, hooks: SyncHooks) -> tuple[int, dict[str, int], list[str]]:
     """Apply everything in one transaction; returns the run id, counts and report lines."""
     name = PROVIDERS[provider]
-    db.session.connection(execution_options={WRITE_INTENT: True})
+    begin_write()
     link = db.session.scalar(
         select(ProviderLink)
         .where(ProviderLink.company_id == company_id, ProviderLink.provider == provider)
@@ -341,8 +379,9 @@ def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, s
     now = utcnow()
     counts = dict(result.counts)
     details = list(result.details)
-    current = _by_slot(_current_documents(company_id, provider))
-    known = _known_revisions(company_id, provider)
+    current = CurrentIndex(((d.establishment_id, d.doc_type), d)
+                           for d in _current_documents(company_id, provider))
+    known = set(_known_revisions(company_id, provider))
     store = storage()
     new_documents: list[Document] = []
     archived: list[tuple[Document, Document]] = []
@@ -352,10 +391,10 @@ def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, s
         if (remote.external_id, remote.revision) in known:
             continue
         slot = (candidate.establishment_id, remote.doc_type)
-        documents = current.get(slot, [])
-        by_id = {id(document): document for document in documents}
-        decision = decide(remote, multi=CATALOGUE[remote.doc_type].multi,
-                          current=[_held_live(document) for document in documents])
+        multi = CATALOGUE[remote.doc_type].multi
+        relevant = current.relevant(slot, remote, multi)
+        by_id = {id(document): document for document in relevant}
+        decision = decide(remote, multi=multi, current=[_held(doc) for doc in relevant])
         label = f"{_label(remote)} ({_where(remote)})"
         if decision.action is Action.AWAITING:
             counts["awaiting"] += 1
@@ -382,12 +421,12 @@ def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, s
             if decision.replaces is not None:
                 old = by_id[decision.replaces.id]
                 archived.append((old, document))
-                documents = [d for d in documents if d is not old]
+                current.remove(slot, old)
                 counts["replaced"] += 1
             else:
                 counts["imported"] += 1
-            current[slot] = [*documents, document]
-            known = known | {(remote.external_id, remote.revision)}
+            current.add(slot, document)
+            known.add((remote.external_id, remote.revision))
 
     # New rows first (for their ids), then the archives, then the new current
     # documents claim their slots: the unique slot key never sees two.
@@ -399,7 +438,7 @@ def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, s
         old.archived_at = now
         old.replaced_by_id = new.id
     db.session.flush()
-    survivors = {id(document) for documents in current.values() for document in documents}
+    survivors = {id(document) for documents in current.slots.values() for document in documents}
     for document in new_documents:
         if id(document) in survivors:
             document.is_current = True
@@ -423,12 +462,6 @@ def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, s
     hooks.call("during_apply")
     db.session.flush()
     return run.id, counts, details
-
-
-def _held_live(document: Document) -> Held:
-    """A Held for a document that may not have an id yet (created in this run)."""
-    return Held(id(document), document.source, document.external_id,
-                document.external_revision, document.issue_date, document.validity_start)
 
 
 def _settle_refusals(company_id: int, new_documents: list[Document], now: datetime) -> None:
@@ -457,7 +490,7 @@ def _record_failure(company_id: int, provider: str, trigger: str, user_id: int |
                     link_state: dict | None = None) -> int:
     """A failed run's record, in a transaction of its own; `link_state` updates the link."""
     db.session.rollback()
-    db.session.connection(execution_options={WRITE_INTENT: True})
+    begin_write()
     if link_state is not None:
         link = db.session.scalar(select(ProviderLink).where(
             ProviderLink.company_id == company_id, ProviderLink.provider == provider

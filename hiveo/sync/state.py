@@ -37,6 +37,9 @@ def sync_state(company_id: int, *, history: int = 10) -> SyncState:
     ))
     order = list(PROVIDERS)
     links.sort(key=lambda link: order.index(link.provider) if link.provider in order else 99)
+    if not links:
+        # Runs and changes exist only for companies that have an account somewhere.
+        return SyncState(links, [], [])
     runs = list(db.session.scalars(
         select(SyncRun)
         .where(SyncRun.company_id == company_id)

@@ -47,9 +47,13 @@ def dossier(app, cast):
 def test_dossier_shows_every_state_in_french(client, dossier):
     login(client, dossier.bob)
     html = page_text(client.get(f"/organisations/{dossier.acme}/documents"))
-    for label in ("valide", "expire bientôt", "expiré", "refusé", "en cours de validation",
-                  "manquant"):
+    establishment = page_text(client.get(
+        f"/organisations/{dossier.acme}/documents/etablissements/73282932000017"))
+    for label in ("valide", "expire bientôt", "expiré", "refusé", "manquant"):
         assert f">{label}</span>" in html, label
+    assert ">1 en cours de validation</span>" in html
+    assert ">en cours de validation</span>" in establishment
+    assert ">manquant</span>" in establishment
     assert "La liste n'est pas signée." in html
     assert "Historique (2 versions archivées)" in html
     assert "Ce qui demande une action" in html
@@ -92,6 +96,26 @@ def test_filter_lists_one_state_across_the_dossier(client, dossier):
     missing = page_text(client.get(f"/organisations/{dossier.acme}/documents?etat=missing"))
     # LNTE (refused) is not "missing"; 2 insurance types and 2 establishments' BTP are.
     assert "4 éléments" in missing
+
+
+def test_establishment_sections_load_their_slots_on_demand(client, dossier):
+    login(client, dossier.bob)
+    html = page_text(client.get(f"/organisations/{dossier.acme}/documents"))
+    path = f"/organisations/{dossier.acme}/documents/etablissements/73282932000017"
+    assert f'hx-get="{path}" hx-trigger="toggle once"' in html
+    assert f'<a href="{path}">' in html  # the same content without JavaScript
+    fragment = page_text(client.get(path, headers={"HX-Request": "true"}))
+    assert fragment.lstrip().startswith('<table class="table slots">')
+    assert "Certificat caisse de congés payés BTP" in fragment
+    assert "Couvert par le document de l'entreprise" in fragment
+    other = page_text(client.get(f"/organisations/{dossier.acme}/documents/etablissements/x"))
+    assert "Page introuvable" in other
+
+
+def test_an_establishment_of_another_company_is_404(client, dossier):
+    login(client, dossier.charlie)
+    path = f"/organisations/{dossier.globex}/documents/etablissements/73282932000017"
+    assert client.get(path).status_code == 404
 
 
 def test_filtered_fragment_for_htmx(client, dossier):

@@ -155,5 +155,7 @@ def test_types_the_provider_does_not_supply_stay_open(app, client, simulator, ca
     login(client, "bob@example.com")
     html = page_text(client.get(f"/organisations/{ACME}/documents"))
     assert "Géré par Actradis" in html
-    btp = html[html.index("Certificat caisse de congés payés BTP"):]
+    establishment = page_text(client.get(
+        f"/organisations/{ACME}/documents/etablissements/73282932000017"))
+    btp = establishment[establishment.index("Certificat caisse de congés payés BTP"):]
     assert "Déposer un document" in btp[:3000]

@@ -1,0 +1,121 @@
+"""Bench data sets, built with the same factories as the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from flask_migrate import upgrade
+from sqlalchemy import select, text
+
+from hiveo import create_app
+from hiveo.extensions import db
+from hiveo.factories import add_documents_bulk, add_establishments, make_company, make_user
+from hiveo.models import Establishment
+
+PASSWORD = "bench password 2026"
+EMAIL = "bench@example.com"
+TODAY = date(2026, 11, 29)
+SCALES = (10, 100, 1000, 10000)
+
+
+@dataclass
+class Dataset:
+    database_url: str
+    storage_dir: str
+    chain: str = ""            # 2,000 establishments
+    dossier: str = ""          # 50 establishments, 400 documents
+    single: str = ""           # 1 establishment
+    scale: dict[int, str] = field(default_factory=dict)
+
+
+def bench_config(database_url: str, storage_dir: str, instance_dir: str, **extra) -> dict:
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "STORAGE_DIR": storage_dir,
+        "INSTANCE_DIR": instance_dir,
+        "SECRET_KEY": "bench-secret-key",
+        "SESSION_COOKIE_SECURE": False,
+        "TODAY": TODAY,
+        **extra,
+    }
+
+
+def reset_database(database_url: str) -> None:
+    if database_url.startswith("sqlite:///"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _dossier_documents(company, establishment_ids: list[int], count: int) -> list[dict]:
+    """`count` documents: the company-level ones, then establishment certificates."""
+    rows = [
+        {"doc_type": "KBIS", "issue_date": TODAY - timedelta(days=20)},
+        {"doc_type": "URSSAF_VIGILANCE", "issue_date": TODAY - timedelta(days=170)},
+        {"doc_type": "LNTE", "issue_date": TODAY - timedelta(days=40)},
+        {"doc_type": "FISCAL_REGULARITY", "issue_date": TODAY - timedelta(days=200),
+         "validity_end": TODAY - timedelta(days=3)},
+    ]
+    index = 0
+    while len(rows) < count:
+        establishment_id = establishment_ids[index % len(establishment_ids)]
+        kind = index // len(establishment_ids)
+        if kind == 0:
+            rows.append({"doc_type": "BTP_PAID_LEAVE", "establishment_id": establishment_id,
+                         "issue_date": TODAY - timedelta(days=index % 90),
+                         "validity_end": TODAY + timedelta(days=10 + index % 200)})
+        else:
+            # Establishment-level insurance certificates (a multi type).
+            rows.append({"doc_type": "INSURANCE_RC_PRO", "establishment_id": establishment_id,
+                         "issue_date": TODAY - timedelta(days=index % 300),
+                         "validity_end": TODAY + timedelta(days=index % 365)})
+        index += 1
+    return rows[:count]
+
+
+def build(database_url: str, storage_dir: str, instance_dir: str, *, scales=SCALES) -> Dataset:
+    """A fresh database: the bench user admin of every company below."""
+    reset_database(database_url)
+    app = create_app(bench_config(database_url, storage_dir, instance_dir))
+    data = Dataset(database_url, storage_dir)
+    with app.app_context():
+        upgrade(directory=app.config["MIGRATIONS_DIR"])
+        companies = []
+        chain = make_company("Enseigne Nationale", establishments=0)
+        add_establishments(chain, 2000)
+        companies.append(chain)
+        dossier = make_company("Réseau Services", establishments=0)
+        add_establishments(dossier, 50)
+        ids = list(db.session.scalars(select(Establishment.id).where(
+            Establishment.company_id == dossier.id)))
+        add_documents_bulk(dossier, _dossier_documents(dossier, ids, 400))
+        companies.append(dossier)
+        single = make_company("Boutique Unique", establishments=1)
+        companies.append(single)
+        for size in scales:
+            company = make_company(f"Échelle {size}")
+            add_establishments(company, size, start=0 if size > 9999 else 1)
+            ids = list(db.session.scalars(select(Establishment.id).where(
+                Establishment.company_id == company.id)))
+            add_documents_bulk(company, _dossier_documents(company, ids, len(ids) // 2 + 4))
+            data.scale[size] = company.siren
+            companies.append(company)
+        for index in range(4):
+            companies.append(make_company(f"Filiale {index + 1}", establishments=3))
+        make_user(EMAIL, name="Banc d'essai", password=PASSWORD,
+                  memberships=tuple((company, "admin") for company in companies))
+        data.chain, data.dossier, data.single = chain.siren, dossier.siren, single.siren
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return data

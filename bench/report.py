@@ -1,0 +1,170 @@
+"""The bench's verdicts against the targets, its table, and docs/performance.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+
+
+def _target(name: str, measured: float, limit: float, *, at_least: bool, unit: str = "") -> dict:
+    ok = measured >= limit if at_least else measured <= limit
+    sign = "≥" if at_least else "≤"
+    return {"target": name, "measured": round(measured, 4), "limit": f"{sign} {limit}{unit}",
+            "ok": ok}
+
+
+def check_targets(results: dict) -> dict[str, list[dict]]:
+    verdicts: dict[str, list[dict]] = {}
+    for backend, out in results["backends"].items():
+        rows = []
+        pages = out.get("pages")
+        if pages:
+            for name in ("company_2000", "company_2000_search"):
+                rows.append(_target(f"{name}: throughput / hello world",
+                                    pages[name]["ratio_to_hello"]["median"], 0.20, at_least=True))
+                rows.append(_target(f"{name}: p99 latency (ms)", pages[name]["p99_ms"]["median"],
+                                    100, at_least=False, unit=" ms"))
+            rows.append(_target("organisations: throughput / hello world",
+                                pages["organisations"]["ratio_to_hello"]["median"], 0.25,
+                                at_least=True))
+            rows.append(_target("documents_50_400: throughput / hello world",
+                                pages["documents_50_400"]["ratio_to_hello"]["median"], 0.15,
+                                at_least=True))
+        scale = out.get("scale")
+        if scale:
+            for name, sizes in scale.items():
+                counts = {size: entry["statements"] for size, entry in sizes.items()}
+                rows.append({"target": f"{name} page: SQL statements 10 → 10,000 establishments",
+                             "measured": counts, "limit": "constant",
+                             "ok": len(set(counts.values())) == 1})
+        switch = out.get("switch")
+        if switch:
+            rows.append(_target("switch: time with 2,000 / time with 1",
+                                switch["ratio_of_medians"], 1.2, at_least=False))
+        sync = out.get("sync")
+        if sync:
+            rows.append(_target("first sync of 1,000: rate / bare fetch",
+                                sync["first_rate_ratio_to_reference"]["median"], 0.5,
+                                at_least=True))
+            rows.append(_target("unchanged re-sync: files downloaded", sync["resync_files"], 0,
+                                at_least=False))
+            rows.append(_target("unchanged re-sync: time / first sync",
+                                sync["resync_time_ratio_to_first"]["median"], 0.10,
+                                at_least=False))
+            rows.append(_target("sync of 1,000: peak RSS (MB)", sync["peak_rss_mb"]["max"], 150,
+                                at_least=False, unit=" MB"))
+        verdicts[backend] = rows
+    return verdicts
+
+
+def _mmm(entry: dict, fmt: str = "{:.2f}") -> str:
+    return " / ".join(fmt.format(entry[key]) for key in ("min", "median", "max"))
+
+
+def table(results: dict) -> str:
+    lines = []
+    for backend, out in results["backends"].items():
+        lines.append(f"\n### {backend}\n")
+        pages = out.get("pages")
+        if pages:
+            lines.append("| page | req/s (min / median / max) | ÷ hello world | p50 ms | p99 ms |")
+            lines.append("|---|---|---|---|---|")
+            lines.append(f"| hello world (reference) | {_mmm(pages['hello']['rps'], '{:.0f}')} "
+                         "| 1 | | |")
+            for name, entry in pages.items():
+                if name == "hello":
+                    continue
+                lines.append(
+                    f"| {name} `{entry['path']}` | {_mmm(entry['rps'], '{:.0f}')} | "
+                    f"{_mmm(entry['ratio_to_hello'], '{:.1%}')} | "
+                    f"{_mmm(entry['p50_ms'], '{:.1f}')} | {_mmm(entry['p99_ms'], '{:.1f}')} |")
+        scale = out.get("scale")
+        if scale:
+            sizes = sorted(next(iter(scale.values())), key=int)
+            lines.append("\n| page | " + " | ".join(f"{int(s):,} est." for s in sizes) + " |")
+            lines.append("|---|" + "---|" * len(sizes))
+            for name, entries in scale.items():
+                cells = [f"{entries[s]['ms']['median']:.1f} ms, {entries[s]['statements']} SQL"
+                         for s in sizes]
+                lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        switch = out.get("switch")
+        if switch:
+            lines.append("\n| switch (deactivate + reactivate) | seconds (min / median / max) |")
+            lines.append("|---|---|")
+            lines.append(f"| 1 establishment | {_mmm(switch['seconds_1'], '{:.3f}')} |")
+            lines.append(f"| 2,000 establishments | {_mmm(switch['seconds_2000'], '{:.3f}')} |")
+            lines.append(f"| ratio 2,000 ÷ 1 (of medians) | {switch['ratio_of_medians']:.2f} |")
+        sync = out.get("sync")
+        if sync:
+            lines.append(f"\n| sync of {sync['documents']:,} documents | min / median / max |")
+            lines.append("|---|---|")
+            lines.append(f"| bare fetch reference (s) | {_mmm(sync['reference_seconds'])} |")
+            lines.append(f"| first sync (s) | {_mmm(sync['first_sync_seconds'])} |")
+            lines.append("| first sync rate ÷ reference rate | "
+                         f"{_mmm(sync['first_rate_ratio_to_reference'], '{:.1%}')} |")
+            lines.append(f"| unchanged re-sync (s) | {_mmm(sync['resync_seconds'], '{:.3f}')} |")
+            lines.append("| re-sync time ÷ first sync | "
+                         f"{_mmm(sync['resync_time_ratio_to_first'], '{:.1%}')} |")
+            lines.append(f"| files downloaded: first / re-sync | {sync['first_sync_files']} / "
+                         f"{sync['resync_files']} |")
+            rss = _mmm(sync["peak_rss_mb"], "{:.0f}")
+            lines.append(f"| peak RSS of the sync process (MB) | {rss} |")
+        verdicts = results.get("targets", {}).get(backend, [])
+        if verdicts:
+            lines.append("\n| target | measured | limit | |")
+            lines.append("|---|---|---|---|")
+            for row in verdicts:
+                lines.append(f"| {row['target']} | {row['measured']} | {row['limit']} | "
+                             f"{'✅' if row['ok'] else '❌'} |")
+    return "\n".join(lines)
+
+
+HOW_TO_READ = """\
+## How to read it
+
+The machine is shared and noisy, so no figure here is an absolute speed: each is
+measured side by side with a reference in the same run, and every run prints
+min / median / max over its rounds.
+
+- **Pages under load**: the portal under gunicorn (2 `gthread` workers, 4 threads each) on
+  loopback, loaded by a second process (wrk, or `bench/pyload.py` without wrk) at 16
+  concurrent connections, signed in. The reference is a bare Flask "hello world" under the
+  same gunicorn settings, loaded the same way just before, in each round. "÷ hello world" is
+  the page's requests per second divided by hello world's: the share of this machine's
+  serving capacity that the page leaves.
+- **Scale**: the company page and the Documents tab at 10, 100, 1,000 and 10,000
+  establishments, through Flask's test client: time per request and SQL statements per
+  request (the statement count must not grow with the number of establishments; a test
+  asserts it too).
+- **The switch**: deactivate then reactivate (a full sync with nothing new on the
+  provider) through the real pages, for a company with 1 establishment and one with 2,000.
+- **Sync throughput**: a first sync of 1,000 documents from the simulator (in its own
+  process, over loopback) against a bare `requests.Session` loop that fetches the same
+  listing pages and files and nothing else; then an unchanged re-sync. Each runs in a fresh
+  process, whose peak resident memory is reported.
+
+Run it with `make bench` (add `HIVEO_BENCH_DATABASE_URL=postgresql+psycopg://…` to also
+measure PostgreSQL; that database is emptied first). `make bench ARGS=--quick` is shorter.
+"""
+
+
+def write_docs(results: dict, table_text: str) -> None:
+    machine = results["machine"]
+    DOCS.parent.mkdir(parents=True, exist_ok=True)
+    notes = ""
+    if DOCS.exists():
+        text = DOCS.read_text()
+        marker = "## Notes"
+        if marker in text:
+            notes = text[text.index(marker):]
+    DOCS.write_text(
+        "# Performance\n\n"
+        "Written by `make bench` (bench/run.py); the raw figures are in "
+        "`bench/results/latest.json`.\n\n"
+        f"Latest run: {machine['date']} on {machine['cpu']} ({machine['cores']} cores, "
+        f"{machine['memory']}), {machine['os']}, Python {machine['python']}, "
+        f"SQLite {machine['sqlite']}, load from {machine['load_tool']}"
+        f"{' (quick run)' if results.get('quick') else ''}.\n"
+        f"{table_text}\n\n{HOW_TO_READ}\n{notes}"
+    )
