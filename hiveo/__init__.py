@@ -46,7 +46,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import demo
+    from . import demo, maintenance
     from .auth import cli as auth_cli
     from .auth.views import bp as auth_bp
     from .documents import cli as documents_cli
@@ -67,3 +67,4 @@ def _register_blueprints(app: Flask) -> None:
     documents_cli.register(app)
     sync_cli.register(app)
     demo.register(app)
+    maintenance.register(app)

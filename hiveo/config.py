@@ -115,6 +115,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "hiveo_session",
         "PERMANENT_SESSION_LIFETIME": env_int(env, "HIVEO_SESSION_HOURS", 12, minimum=1) * 3600,
+        # A session lasts HIVEO_SESSION_HOURS from sign-in; re-signing the cookie on
+        # every page would cost each request a Set-Cookie for no security gain.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "RATELIMIT_STORAGE_URI": env_str(env, "HIVEO_RATELIMIT_STORAGE_URL") or "memory://",
         "LOGIN_RATE_LIMIT": env_str(env, "HIVEO_LOGIN_RATE_LIMIT") or "30 per minute",
         "LOGIN_MAX_FAILURES": env_int(env, "HIVEO_LOGIN_MAX_FAILURES", 5, minimum=1),
@@ -131,6 +134,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "ACTRADIS_API_KEY": env_str(env, "HIVEO_ACTRADIS_API_KEY"),
         "PROVIDER_TIMEOUT": env_float(env, "HIVEO_PROVIDER_TIMEOUT", 10.0, minimum=0.1),
         "PROVIDER_RETRY_AFTER_MAX": env_float(env, "HIVEO_PROVIDER_RETRY_AFTER_MAX", 5.0),
+        # Each uploaded PDF is checked in a child process under these limits.
+        "PDF_CHECK_TIMEOUT": env_float(env, "HIVEO_PDF_CHECK_TIMEOUT", 20.0, minimum=1.0),
+        "PDF_CHECK_MEMORY_MB": env_int(env, "HIVEO_PDF_CHECK_MEMORY_MB", 512, minimum=128),
         "ESTABLISHMENTS_PER_PAGE": env_int(env, "HIVEO_ESTABLISHMENTS_PER_PAGE", 50, minimum=5),
         "ARGON2_PROFILE": "default",
         "WTF_CSRF_TIME_LIMIT": None,

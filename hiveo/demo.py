@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from . import clock
 from .demo_companies import COMPANIES, DURAND, LEFEVRE, USERS
-from .extensions import db
+from .extensions import begin_write, db
 from .models import Company, User
 from .organisations.services import add_establishment, add_member, create_company
 
@@ -134,6 +134,7 @@ def register(app: Flask) -> None:
 
     @demo.command("load", help="Charge les données de démonstration si la base est vide.")
     def demo_load() -> None:
+        begin_write()
         if not database_is_empty():
             click.echo("La base contient déjà des données : rien n'a été chargé.")
             return

@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..clitools import fail
-from ..extensions import db
+from ..extensions import begin_write, db
 from ..identifiers import InvalidIdentifier, validate_siren
 from ..models import Company
 from ..organisations.services import OrganisationError, add_member
@@ -32,6 +32,7 @@ users = AppGroup("users", help="Comptes utilisateurs.")
 def users_add(
     email: str, password: str, name: str, siren: str | None, role: str | None, operator: bool
 ) -> None:
+    begin_write()
     if role and not siren:
         fail("--role s'utilise avec --company SIREN.")
     company = None

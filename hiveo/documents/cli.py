@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from .. import clock
 from ..clitools import fail
-from ..extensions import db
+from ..extensions import begin_write, db
 from ..identifiers import InvalidIdentifier, validate_siren
 from ..models import Company
 from ..storage import storage
@@ -44,6 +44,7 @@ def company_by_siren(siren: str) -> Company:
 @click.option("--validity-end", type=click.DateTime(["%Y-%m-%d"]), default=None)
 def documents_import(siren, file: Path, doc_type_code, siret, issue_date, validity_start,
                      validity_end) -> None:
+    begin_write()
     company = company_by_siren(siren)
     problems = services.Problems()
     doc_type = services.check_type(doc_type_code, problems)

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
@@ -32,7 +33,7 @@ from ..models import (
 )
 from ..storage import StoredFile, storage
 from .catalogue import CATALOGUE, DocumentType, effective_end
-from .pdf import PdfRejected, inspect_pdf
+from .pdf import PdfRejected, inspect_pdf_isolated
 
 
 class DocumentError(ValueError):
@@ -64,10 +65,17 @@ class Problems:
 def lock_company(company_id: int) -> None:
     """Serialise the dossier changes of one company (PostgreSQL row lock).
 
+    FOR NO KEY UPDATE: it excludes the other dossier changes, but not the
+    key-share lock that inserting a row referring to the company takes (a new
+    provider link, an audit event). With FOR UPDATE, two runs of one company
+    by two providers, each having just inserted its link, deadlocked here.
+
     On SQLite every writing transaction already holds the database's write
     lock from its BEGIN IMMEDIATE.
     """
-    db.session.execute(select(Company.id).where(Company.id == company_id).with_for_update())
+    db.session.execute(
+        select(Company.id).where(Company.id == company_id).with_for_update(key_share=True)
+    )
 
 
 def check_type(code: str, problems: Problems) -> DocumentType | None:
@@ -85,7 +93,8 @@ def check_slot_open(company: Company, doc_type: DocumentType | None, problems: P
 
     if doc_type is None:
         return
-    managed = managed_types(company.id) if managed is None else managed
+    # Locked: the switch cannot turn on between this check and the upload's commit.
+    managed = managed_types(company.id, lock=True) if managed is None else managed
     provider = managed.get(doc_type.code)
     if provider is not None:
         name = PROVIDERS[provider]
@@ -190,14 +199,21 @@ def _too_large(max_bytes: int) -> str:
 
 
 def check_pdf(path: Path, max_bytes: int) -> None:
-    """Refuse (DocumentError) anything but a readable, unencrypted, passive PDF."""
+    """Refuse (DocumentError) anything but a readable, unencrypted, passive PDF.
+
+    The content is checked in a child process limited in time and memory
+    (PDF_CHECK_TIMEOUT, PDF_CHECK_MEMORY_MB): a file built to exhaust the
+    parser is refused as too complex instead of stalling the portal.
+    """
     size = path.stat().st_size
     if size == 0:
         raise DocumentError("Le fichier est vide.", "file")
     if size > max_bytes:
         raise DocumentError(_too_large(max_bytes), "file")
+    config = current_app.config
     try:
-        inspect_pdf(path)
+        inspect_pdf_isolated(path, timeout=config.get("PDF_CHECK_TIMEOUT", 20.0),
+                             memory_mb=config.get("PDF_CHECK_MEMORY_MB", 512))
     except PdfRejected as error:
         raise DocumentError(str(error), "file") from None
 

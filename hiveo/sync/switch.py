@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ..documents.services import audit
-from ..extensions import WRITE_INTENT, db
+from ..extensions import begin_write, db
 from ..models import ProviderLink, User, utcnow
 from ..providers import PROVIDERS
 from .engine import RunReport, sync_company
@@ -36,8 +36,7 @@ def set_sync_enabled(company_id: int, provider: str, enabled: bool, user: User |
     if provider not in PROVIDERS:
         raise SwitchError(f"Fournisseur inconnu : {provider}.")
     name = PROVIDERS[provider]
-    if not db.session().in_transaction():
-        db.session.connection(execution_options={WRITE_INTENT: True})
+    begin_write()
     link = db.session.scalar(
         select(ProviderLink)
         .where(ProviderLink.company_id == company_id, ProviderLink.provider == provider)
@@ -67,7 +66,7 @@ def set_sync_enabled(company_id: int, provider: str, enabled: bool, user: User |
                           full=True)
     # The audit event names the run it triggered.
     db.session.rollback()
-    db.session.connection(execution_options={WRITE_INTENT: True})
+    begin_write()
     event = db.session.get(type(event), event_id)
     event.details = {**event.details, "run_id": report.run_id, "outcome": report.outcome}
     db.session.commit()

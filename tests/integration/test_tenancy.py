@@ -1,0 +1,151 @@
+"""Who may see and do what: every route of the URL map, every method, every role.
+
+The table below must name every endpoint the application has: a new route
+fails this test until someone decides who may use it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from hiveo.extensions import db
+from hiveo.factories import make_document
+from hiveo.models import Company, ProviderLink
+from tests.helpers import fetch_csrf, login
+
+# What kind of route each endpoint is.
+ROUTES = {
+    "index": "public",
+    "static": "public",
+    "auth.login": "public",
+    "auth.logout": "signed_in",
+    "auth.account": "signed_in",
+    "organisations.index": "signed_in",
+    "documents.index": "signed_in",
+    "organisations.company": "company",
+    "documents.dossier": "company",
+    "documents.establishment": "company",
+    "documents.download": "company",
+    "documents.upload": "company",
+    "sync.confirm": "company_admin",
+    "sync.toggle": "company_admin",
+    "review.queue": "operator",
+    "review.document": "operator",
+    "review.preview": "operator",
+    "review.validate": "operator",
+    "review.refuse": "operator",
+}
+ROLES = ("anonymous", "member", "admin", "outsider", "operator")
+EMAILS = {"member": "bob@example.com", "admin": "alice@example.com",
+          "outsider": "charlie@example.com", "operator": "olivia@example.com"}
+OK = {200, 302, 303, 422}  # served, redirected after success, or a form asking for fixes
+
+
+def expected(kind: str, role: str, method: str) -> set[int]:
+    if kind == "public":
+        return OK
+    if role == "anonymous":
+        return {302}
+    if kind == "signed_in":
+        return OK
+    if kind == "operator":
+        return OK if role == "operator" else {403}
+    if role in ("outsider", "operator"):
+        return {404}
+    if kind == "company_admin" and role == "member":
+        return {403}
+    return OK
+
+
+@pytest.fixture
+def world(app, cast):
+    with app.app_context():
+        acme = db.session.scalar(select(Company).where(Company.siren == cast.acme))
+        globex = db.session.scalar(select(Company).where(Company.siren == cast.globex))
+        db.session.add(ProviderLink(company_id=acme.id, provider="attestation_legale",
+                                    linked=True, sync_enabled=True))
+        document = make_document(acme, "KBIS", issue_date=date(2026, 11, 1), validated=False)
+        foreign = make_document(globex, "KBIS", issue_date=date(2026, 11, 1))
+        db.session.commit()
+        return {"siren": cast.acme, "siret": "73282932000017", "document_id": document.id,
+                "foreign_id": foreign.id, "provider": "attestation_legale",
+                "action": "desactiver", "filename": "css/app.css"}
+
+
+def every_route(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_is_in_the_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == set(ROUTES), (
+        f"classify these routes in ROUTES: {sorted(endpoints - set(ROUTES))}; "
+        f"remove these: {sorted(set(ROUTES) - endpoints)}")
+
+
+def request(app, role: str, rule, method: str, values: dict, *, htmx: bool = False):
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, EMAILS[role])
+    path = rule.build({k: v for k, v in values.items() if k in rule.arguments},
+                      append_unknown=False)[1]
+    headers = {"HX-Request": "true"} if htmx else {}
+    if method == "GET":
+        response = client.get(path, headers=headers)
+    else:
+        token = fetch_csrf(client, "/organisations" if role != "anonymous" else "/login")
+        response = client.post(path, data={"csrf_token": token}, headers=headers)
+    response.close()
+    return response
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_what_the_table_says(app, world, role):
+    failures = []
+    for rule, method in every_route(app):
+        kind = ROUTES[rule.endpoint]
+        response = request(app, role, rule, method, world)
+        if response.status_code not in expected(kind, role, method):
+            failures.append(f"{method} {rule.rule} as {role}: {response.status_code} "
+                            f"(expected {sorted(expected(kind, role, method))})")
+        if role == "anonymous" and response.status_code == 302 and kind != "public":
+            assert "/login" in response.headers["Location"]
+    assert failures == []
+
+
+def test_anonymous_fragments_get_401_with_a_redirect_for_htmx(app, world):
+    for rule, method in every_route(app):
+        if ROUTES[rule.endpoint] == "public" or method != "GET":
+            continue
+        response = request(app, "anonymous", rule, method, world, htmx=True)
+        assert response.status_code == 401, rule.rule
+        assert response.headers["HX-Redirect"].startswith("/login")
+
+
+def test_neighbouring_ids_never_open_another_companys_document(app, world, cast):
+    client = app.test_client()
+    login(client, "alice@example.com")
+    mine, foreign = world["document_id"], world["foreign_id"]
+    for document_id in {foreign, foreign - 1, foreign + 1, mine + 100} - {mine}:
+        for path in (f"/organisations/{cast.acme}/documents/{document_id}/fichier",
+                     f"/organisations/{cast.globex}/documents/{document_id}/fichier",
+                     f"/organisations/{cast.globex}/documents/{mine}/fichier"):
+            assert client.get(path).status_code == 404, path
+    response = client.get(f"/organisations/{cast.acme}/documents/{mine}/fichier")
+    assert response.status_code == 200
+    response.close()
+
+
+def test_outsiders_get_404_for_every_establishment_and_siren_shape(app, world, cast):
+    client = app.test_client()
+    login(client, "charlie@example.com")
+    for path in (f"/organisations/{cast.acme}", f"/organisations/{cast.acme}/documents",
+                 f"/organisations/{cast.acme}/documents/etablissements/73282932000017",
+                 f"/organisations/{cast.acme}/synchronisation/attestation_legale/desactiver",
+                 "/organisations/732 829 320", "/organisations/%2e%2e"):
+        assert client.get(path).status_code == 404, path
