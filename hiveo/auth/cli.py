@@ -10,9 +10,10 @@ from sqlalchemy import select
 from ..clitools import fail
 from ..extensions import begin_write, db
 from ..identifiers import InvalidIdentifier, validate_siren
-from ..models import Company
+from ..models import Company, User
 from ..organisations.services import OrganisationError, add_member
-from .services import AccountError, create_user
+from ..passwords import hash_password, password_problem
+from .services import AccountError, create_user, normalise_email
 
 users = AppGroup("users", help="Comptes utilisateurs.")
 
@@ -64,6 +65,23 @@ def users_add(
         details.append("opérateur")
     suffix = f" ({', '.join(details)})" if details else ""
     click.echo(f"Compte créé : {user.email}{suffix}")
+
+
+@users.command("set-password", help="Change le mot de passe d'un compte (et ferme ses sessions).")
+@click.argument("email")
+@click.option("--password", required=True, help="Nouveau mot de passe (10 caractères au moins).")
+def users_set_password(email: str, password: str) -> None:
+    begin_write()
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        fail(f"Aucun compte pour l'adresse {normalise_email(email)}.")
+    problem = password_problem(password)
+    if problem:
+        fail(problem)
+    user.password_hash = hash_password(password, current_app.config["ARGON2_PROFILE"])
+    user.rotate_session_token()
+    db.session.commit()
+    click.echo(f"Mot de passe changé pour {user.email} ; ses sessions ouvertes sont fermées.")
 
 
 def register(app: Flask) -> None:

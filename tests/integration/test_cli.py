@@ -136,3 +136,26 @@ def test_demo_load_fills_an_empty_database_once(app, runner):
     second = runner.invoke(args=["demo", "load"])
     assert "rien n'a été chargé" in second.output
     assert count(app, Company) == 5
+
+
+def test_users_set_password_changes_it_and_signs_the_user_out(app, runner, cast):
+    from tests.helpers import login
+
+    client = app.test_client()
+    login(client, cast.bob)
+    result = runner.invoke(args=["users", "set-password", "BOB@example.com",
+                                 "--password", "un tout nouveau mot"])
+    assert result.exit_code == 0, result.output
+    assert "sessions ouvertes sont fermées" in result.output
+    assert client.get("/organisations").status_code == 302
+    assert login(app.test_client(), cast.bob, "un tout nouveau mot").status_code == 303
+
+
+@pytest.mark.parametrize(("email", "password", "message"), [
+    ("nobody@example.com", "un mot de passe long", "Aucun compte"),
+    ("bob@example.com", "court", "10 caractères"),
+])
+def test_users_set_password_refuses_bad_input(app, runner, cast, email, password, message):
+    result = runner.invoke(args=["users", "set-password", email, "--password", password])
+    assert result.exit_code != 0
+    assert message in result.output
