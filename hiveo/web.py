@@ -14,6 +14,7 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_login import current_user
@@ -53,6 +54,12 @@ def abort_fr(status: int, message: str) -> NoReturn:
     exception = default_exceptions[status](description=message)
     exception.french = True
     raise exception
+
+
+def page_number() -> int:
+    """The ?page= of a paginated list: a positive number of sane size, else the first."""
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
 
 
 def format_date(value: date | datetime | None) -> str:

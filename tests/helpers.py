@@ -71,3 +71,40 @@ def page_text(response) -> str:
     import html
 
     return html.unescape(response.get_data(as_text=True))
+
+
+def upload(client: FlaskClient, siren: str, content: bytes, *, filename: str = "attestation.pdf",
+           htmx: bool = False, **fields):
+    """POST the upload form as a browser would, the multipart body built in memory.
+
+    (Flask's test client would spool a large body to a temporary file it never closes.)
+    """
+    import io
+
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    token = fetch_csrf(client, f"/organisations/{siren}/documents/deposer")
+    data = {
+        "csrf_token": token,
+        "doc_type": "URSSAF_VIGILANCE",
+        "siret": "",
+        "issue_date": "2026-10-01",
+        "validity_start": "2026-10-01",
+        "validity_end": "",
+        **fields,
+        "file": FileStorage(io.BytesIO(content), filename=filename,
+                            content_type="application/pdf"),
+    }
+    boundary, body = encode_multipart(data)
+    headers = {"HX-Request": "true"} if htmx else {}
+    return client.post(f"/organisations/{siren}/documents/deposer", data=body,
+                       content_type=f"multipart/form-data; boundary={boundary}", headers=headers)
+
+
+def stored_files(app: Flask) -> list:
+    """Every file under the storage directory, temporary ones included."""
+    from pathlib import Path
+
+    root = Path(app.config["STORAGE_DIR"])
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []

@@ -7,10 +7,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from ..clitools import fail
+from ..clitools import company_by_siren, fail
 from ..extensions import begin_write, db
-from ..identifiers import InvalidIdentifier, validate_siren
-from ..models import Company, User
+from ..models import User
 from ..organisations.services import OrganisationError, add_member
 from ..passwords import hash_password, password_problem
 from .services import AccountError, create_user, normalise_email
@@ -36,15 +35,7 @@ def users_add(
     begin_write()
     if role and not siren:
         fail("--role s'utilise avec --company SIREN.")
-    company = None
-    if siren:
-        try:
-            number = validate_siren(siren)
-        except InvalidIdentifier as error:
-            fail(str(error))
-        company = db.session.scalar(select(Company).where(Company.siren == number))
-        if company is None:
-            fail(f"Aucune entreprise de SIREN {number} n'existe.")
+    company = company_by_siren(siren) if siren else None
     try:
         user = create_user(
             email,

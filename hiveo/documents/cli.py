@@ -8,30 +8,16 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from .. import clock
-from ..clitools import fail
+from ..clitools import company_by_siren, fail
 from ..extensions import begin_write, db
-from ..identifiers import InvalidIdentifier, validate_siren
-from ..models import Company
 from ..storage import storage
 from . import services
 from .export import export_dossier
 
 documents = AppGroup("documents", help="Documents des dossiers.")
 dossier = AppGroup("dossier", help="Dossiers des entreprises.")
-
-
-def company_by_siren(siren: str) -> Company:
-    try:
-        number = validate_siren(siren)
-    except InvalidIdentifier as error:
-        fail(str(error))
-    company = db.session.scalar(select(Company).where(Company.siren == number))
-    if company is None:
-        fail(f"Aucune entreprise de SIREN {number} n'existe.")
-    return company
 
 
 @documents.command("import", help="Importe un document déjà vérifié (validé d'office).")

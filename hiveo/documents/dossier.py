@@ -21,7 +21,12 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Company, Document, Establishment, ReviewState
-from ..organisations.services import EstablishmentPage, establishments_page, search_terms
+from ..organisations.services import (
+    Page,
+    establishments_page,
+    like_escape,
+    search_terms,
+)
 from .catalogue import CATALOGUE, COMPANY_TYPES, ESTABLISHMENT_TYPES, DocumentType, Level
 from .states import EXPIRING_DAYS, State, document_state, validity_state
 
@@ -118,7 +123,7 @@ class Dossier:
     company: Company
     today: date
     company_slots: list[Slot]
-    establishments: EstablishmentPage
+    establishments: Page
     # Per establishment of the page: its slots. The overview shows their summary;
     # the slots themselves are shown when a section opens (or on its own page).
     establishment_slots: dict[int, list[Slot]]
@@ -218,10 +223,8 @@ def _missing_establishment_slots_count(company: Company, query: str = "") -> int
 
 
 def _establishment_filter(query: str) -> list:
-    from ..organisations.services import _like_escape
-
     return [
-        Establishment.search_text.like(f"%{_like_escape(term)}%", escape="\\")
+        Establishment.search_text.like(f"%{like_escape(term)}%", escape="\\")
         for term in search_terms(query)
     ]
 
@@ -361,18 +364,11 @@ def load_dossier(
                    actions)
 
 
-@dataclass
-class FilteredList:
-    state: State
-    items: list[ActionItem]
-    total: int
-    page: int
-    per_page: int
-    query: str
+@dataclass(frozen=True)
+class FilteredList(Page):
+    """A page of the dossier's slots or documents in one state."""
 
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
+    state: State = State.MISSING
 
 
 def filtered_items(company: Company, state: State, today: date, *, query: str = "",
@@ -388,12 +384,12 @@ def filtered_items(company: Company, state: State, today: date, *, query: str = 
         page = min(max(page, 1), pages)
         items = _missing_items(company, today, company_docs, query, per_page,
                                (page - 1) * per_page)
-        return FilteredList(state, items, total, page, per_page, query)
+        return FilteredList(items, total, page, per_page, query, state)
     _, total = _document_items(company, state, today, query, 0, 0)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages)
     items, total = _document_items(company, state, today, query, per_page, (page - 1) * per_page)
-    return FilteredList(state, items, total, page, per_page, query)
+    return FilteredList(items, total, page, per_page, query, state)
 
 
 def establishment_slots(

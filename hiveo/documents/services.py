@@ -380,14 +380,19 @@ def _pending_for_update(document_id: int) -> Document:
     return document
 
 
-def validate_document(document_id: int, reviewer: User, now: datetime | None = None
-                      ) -> Document:
-    now = now or utcnow()
+def _lock_pending(document_id: int) -> Document:
+    """The document to review, under its company's lock, still pending (else ReviewConflict)."""
     document = db.session.get(Document, document_id)
     if document is None:
         raise ReviewConflict("Ce document n'existe pas.")
     lock_company(document.company_id)
-    document = _pending_for_update(document_id)
+    return _pending_for_update(document_id)
+
+
+def validate_document(document_id: int, reviewer: User, now: datetime | None = None
+                      ) -> Document:
+    now = now or utcnow()
+    document = _lock_pending(document_id)
     document.review_state = ReviewState.VALIDATED.value
     document.reviewed_by_id = reviewer.id
     document.reviewed_at = now
@@ -403,11 +408,7 @@ def refuse_document(document_id: int, reviewer: User, reason: str,
     if not reason:
         raise DocumentError("Indiquez la raison du refus : le fournisseur la verra.", "reason")
     now = now or utcnow()
-    document = db.session.get(Document, document_id)
-    if document is None:
-        raise ReviewConflict("Ce document n'existe pas.")
-    lock_company(document.company_id)
-    document = _pending_for_update(document_id)
+    document = _lock_pending(document_id)
     document.review_state = ReviewState.REFUSED.value
     document.refusal_reason = reason[:2000]
     document.reviewed_by_id = reviewer.id

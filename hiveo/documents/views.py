@@ -32,7 +32,7 @@ from ..providers import PROVIDERS
 from ..security import FILE_CONTENT_SECURITY_POLICY
 from ..storage import storage
 from ..sync.managed import managed_types
-from ..web import abort_fr
+from ..web import abort_fr, page_number
 from . import services
 from .catalogue import CATALOGUE
 from .dossier import establishment_slots, filtered_items, load_dossier
@@ -62,11 +62,6 @@ _FILTERS = {
 }
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
-
-
 @bp.get("/documents")
 @login_required
 def index() -> Response:
@@ -92,13 +87,13 @@ def dossier(siren: str) -> Response:
     state_filter = request.args.get("etat", "")
     if state_filter in _FILTERS and _FILTERS[state_filter] is not None:
         listing = filtered_items(access.company, _FILTERS[state_filter], today, query=query,
-                                 page=_page_number())
+                                 page=page_number())
         return render("documents/dossier.html", "documents/_filtered.html", access=access,
                       company=access.company, listing=listing, dossier=None, query=query,
                       state_filter=state_filter, companies=_other_companies(access),
                       managed=managed_types(access.company.id))
     managed = managed_types(access.company.id)
-    data = load_dossier(access.company, today, query=query, page=_page_number(),
+    data = load_dossier(access.company, today, query=query, page=page_number(),
                         managed_by=managed.get)
     return render("documents/dossier.html", "documents/_overview.html", access=access,
                   company=access.company, dossier=data, listing=None, query=query,

@@ -159,8 +159,10 @@ def organisations_of(user: User) -> list[OrganisationRow]:
 
 
 @dataclass(frozen=True)
-class EstablishmentPage:
-    items: list[Establishment]
+class Page:
+    """One page of a longer list, and where it sits in it."""
+
+    items: list
     total: int
     page: int
     per_page: int
@@ -187,7 +189,7 @@ class EstablishmentPage:
         return min(self.page * self.per_page, self.total)
 
 
-def _like_escape(term: str) -> str:
+def like_escape(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -202,7 +204,7 @@ def search_terms(query: str) -> list[str]:
 
 def establishments_page(
     company: CompanyRef | Company, *, query: str = "", page: int = 1, per_page: int = 50
-) -> EstablishmentPage:
+) -> Page:
     """One page of the company's establishments (rows with attributes), in two queries.
 
     (A window count in the same query would make SQLite read every matching
@@ -214,7 +216,7 @@ def establishments_page(
         + [f"search_text LIKE :term{index} ESCAPE '\\'" for index in range(len(terms))]
     )
     params: dict[str, object] = {"company_id": company.id}
-    params.update({f"term{index}": f"%{_like_escape(term)}%" for index, term in enumerate(terms)})
+    params.update({f"term{index}": f"%{like_escape(term)}%" for index, term in enumerate(terms)})
     total = db.session.scalar(text(f"SELECT count(*) FROM establishments WHERE {where}"),
                               params) or 0
     pages = max(1, math.ceil(total / per_page))
@@ -224,4 +226,4 @@ def establishments_page(
              f"WHERE {where} ORDER BY siret LIMIT :limit OFFSET :offset"),
         {**params, "limit": per_page, "offset": (page - 1) * per_page},
     ).all()
-    return EstablishmentPage(list(rows), total, page, per_page, (query or "").strip()[:100])
+    return Page(list(rows), total, page, per_page, (query or "").strip()[:100])

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from ..htmx import is_partial, render
 from ..sync.state import sync_state
+from ..web import page_number
 from .services import CompanyAccess, company_access, establishments_page, organisations_of
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
@@ -16,11 +17,6 @@ def require_member(siren: str) -> CompanyAccess:
     if access is None:
         abort(404)
     return access
-
-
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
 
 
 @bp.get("")
@@ -40,7 +36,7 @@ def company(siren: str) -> Response:
     page = establishments_page(
         access.company,
         query=request.args.get("q", ""),
-        page=_page_number(),
+        page=page_number(),
         per_page=current_app.config["ESTABLISHMENTS_PER_PAGE"],
     )
     return render(

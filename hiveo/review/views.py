@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from functools import wraps
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
@@ -19,7 +19,7 @@ from ..documents.views import send_document_file
 from ..extensions import db
 from ..htmx import render
 from ..models import Company, Document, Establishment, ReviewState, User
-from ..web import abort_fr
+from ..web import abort_fr, page_number
 
 bp = Blueprint("review", __name__, url_prefix="/operateur")
 PER_PAGE = 50
@@ -55,8 +55,7 @@ def _load(document_id: int):
 @bp.get("/validation")
 @operator_required
 def queue() -> Response:
-    raw = request.args.get("page", "1")
-    page = int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    page = page_number()
     pending = (Document.review_state == ReviewState.PENDING.value,
                Document.archived_at.is_(None))
     total = db.session.scalar(select(func.count(Document.id)).where(*pending)) or 0

@@ -9,8 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from ..clitools import fail
-from ..documents.cli import company_by_siren
+from ..clitools import company_by_siren, fail
 from ..extensions import db
 from ..identifiers import format_siren
 from ..models import Company, ProviderLink, User

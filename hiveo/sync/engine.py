@@ -42,6 +42,7 @@ from ..providers import PROVIDERS, connector_for, supplied_types
 from ..providers.base import Account, ProviderError, RemoteDocument, latest_instant
 from ..storage import storage
 from .locks import run_lock
+from .managed import lock_link
 from .rules import Action, Held, decide
 
 log = logging.getLogger("hiveo.sync")
@@ -360,12 +361,7 @@ def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, s
     """Apply everything in one transaction; returns the run id, counts and report lines."""
     name = PROVIDERS[provider]
     begin_write()
-    link = db.session.scalar(
-        select(ProviderLink)
-        .where(ProviderLink.company_id == company_id, ProviderLink.provider == provider)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    link = lock_link(company_id, provider)
     if link is None:
         link = ProviderLink(company_id=company_id, provider=provider, sync_enabled=True)
         db.session.add(link)
@@ -492,9 +488,7 @@ def _record_failure(company_id: int, provider: str, trigger: str, user_id: int |
     db.session.rollback()
     begin_write()
     if link_state is not None:
-        link = db.session.scalar(select(ProviderLink).where(
-            ProviderLink.company_id == company_id, ProviderLink.provider == provider
-        ).with_for_update())
+        link = lock_link(company_id, provider)
         if link is None and link_state.get("linked"):
             link = ProviderLink(company_id=company_id, provider=provider, sync_enabled=True)
             db.session.add(link)

@@ -32,3 +32,13 @@ def managed_types(company_id: int, *, lock: bool = False) -> dict[str, str]:
             for code in supplied_types(provider):
                 managed.setdefault(code, provider)
     return managed
+
+
+def lock_link(company_id: int, provider: str) -> ProviderLink | None:
+    """The company's link to a provider, re-read and locked until the transaction ends."""
+    return db.session.scalar(
+        select(ProviderLink)
+        .where(ProviderLink.company_id == company_id, ProviderLink.provider == provider)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )

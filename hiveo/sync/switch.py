@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from ..documents.services import audit
 from ..extensions import begin_write, db
-from ..models import ProviderLink, User, utcnow
+from ..models import User, utcnow
 from ..providers import PROVIDERS
 from .engine import RunReport, sync_company
+from .managed import lock_link
 
 
 class SwitchError(ValueError):
@@ -37,12 +36,7 @@ def set_sync_enabled(company_id: int, provider: str, enabled: bool, user: User |
         raise SwitchError(f"Fournisseur inconnu : {provider}.")
     name = PROVIDERS[provider]
     begin_write()
-    link = db.session.scalar(
-        select(ProviderLink)
-        .where(ProviderLink.company_id == company_id, ProviderLink.provider == provider)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    link = lock_link(company_id, provider)
     if link is None or not link.linked:
         db.session.rollback()
         raise SwitchError(f"L'entreprise n'a pas de compte {name} : il n'y a pas de "

@@ -7,21 +7,18 @@ preview, itself sandboxed.
 
 from __future__ import annotations
 
-import io
 import time
 from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
 from hiveo.extensions import db
 from hiveo.factories import make_document
 from hiveo.models import AuditEvent, Company, Document
 from hiveo.pdfgen import make_pdf
-from tests.helpers import fetch_csrf, login, page_text
+from tests.helpers import login, page_text, stored_files, upload
 from tests.hostile import build
 
 CORPUS_DIR = Path(build.__file__).parent
@@ -34,30 +31,6 @@ MARGIN = 3.0
 def app_overrides() -> dict:
     """Small limits, so that a bomb that gets past the parser's own limits is cut short."""
     return {"PDF_CHECK_TIMEOUT": CHECK_TIMEOUT, "PDF_CHECK_MEMORY_MB": 256}
-
-
-def upload(client, siren: str, content: bytes, filename: str):
-    """POST the upload form as a browser would, the multipart body built in memory."""
-    token = fetch_csrf(client, f"/organisations/{siren}/documents/deposer")
-    data = {
-        "csrf_token": token,
-        "doc_type": "URSSAF_VIGILANCE",
-        "siret": "",
-        "issue_date": "2026-10-01",
-        "validity_start": "2026-10-01",
-        "validity_end": "",
-        "file": FileStorage(io.BytesIO(content), filename=filename,
-                            content_type="application/pdf"),
-    }
-    boundary, body = encode_multipart(data)
-    return client.post(f"/organisations/{siren}/documents/deposer", data=body,
-                       content_type=f"multipart/form-data; boundary={boundary}")
-
-
-def stored_files(app) -> list[Path]:
-    """Every file under the storage directory, temporary ones included."""
-    root = Path(app.config["STORAGE_DIR"])
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
 def document_rows(app) -> tuple[int, int]:
@@ -81,7 +54,7 @@ def test_every_hostile_file_is_refused_in_french_leaving_nothing(app, client, ca
     login(client, cast.bob)
     content = (CORPUS_DIR / item.name).read_bytes()
     started = time.perf_counter()
-    response = upload(client, cast.acme, content, item.name)
+    response = upload(client, cast.acme, content, filename=item.name)
     elapsed = time.perf_counter() - started
     assert_refused(app, response, item.refusal)
     if item.bomb:
@@ -112,7 +85,7 @@ def test_hostile_file_names_are_refused_in_french_leaving_nothing(app, client, c
                                                                   message):
     assert len(LONG_NAME) == 300
     login(client, cast.bob)
-    response = upload(client, cast.acme, make_pdf("Attestation", ["ligne"]), name)
+    response = upload(client, cast.acme, make_pdf("Attestation", ["ligne"]), filename=name)
     assert_refused(app, response, message)
 
 
@@ -138,11 +111,11 @@ def test_one_byte_over_the_limit_is_refused_and_exactly_the_limit_is_accepted(ap
     login(client, cast.bob)
     over = pdf_of_size(1024 * 1024 + 1)
     assert len(over) == 1024 * 1024 + 1
-    assert_refused(app, upload(client, cast.acme, over, "attestation.pdf"),
+    assert_refused(app, upload(client, cast.acme, over, filename="attestation.pdf"),
                    "Le fichier dépasse la taille maximale de 1 Mo.")
 
     exact = pdf_of_size(1024 * 1024)
-    response = upload(client, cast.acme, exact, "attestation.pdf")
+    response = upload(client, cast.acme, exact, filename="attestation.pdf")
     assert response.status_code == 303, page_text(response)[:500]
     with app.app_context():
         document = db.session.scalar(select(Document))

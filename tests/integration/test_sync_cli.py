@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
 from hiveo.extensions import db
 from hiveo.models import AuditEvent, Document, ProviderLink
 from tests import pdfs
-from tests.helpers import fetch_csrf, login, page_text
+from tests.helpers import login, page_text, upload
 
 AL = "attestation_legale"
 ACME = "732829320"
@@ -106,13 +103,8 @@ def test_switch_refuses_a_company_without_account(app, world):
 
 
 def upload_kbis(client):
-    token = fetch_csrf(client, f"/organisations/{ACME}/documents/deposer")
-    boundary, body = encode_multipart({
-        "csrf_token": token, "doc_type": "KBIS", "siret": "", "issue_date": "2026-11-01",
-        "file": FileStorage(io.BytesIO(pdfs.valid_pdf()), filename="kbis.pdf"),
-    })
-    return client.post(f"/organisations/{ACME}/documents/deposer", data=body,
-                       content_type=f"multipart/form-data; boundary={boundary}")
+    return upload(client, ACME, pdfs.valid_pdf(), filename="kbis.pdf", doc_type="KBIS",
+                  issue_date="2026-11-01", validity_start="")
 
 
 def test_types_managed_by_a_provider_refuse_uploads_until_sync_is_off(app, client, world):

@@ -3,50 +3,19 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
 from hiveo.extensions import db
 from hiveo.models import AuditEvent, Document
 from tests import pdfs
-from tests.helpers import fetch_csrf, login, page_text
-
-
-def stored_files(app) -> list[Path]:
-    root = Path(app.config["STORAGE_DIR"])
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+from tests.helpers import fetch_csrf, login, page_text, stored_files, upload
 
 
 def document_count(app) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count(Document.id)))
-
-
-def upload(client, siren, content: bytes, *, filename="attestation.pdf", htmx=False, **fields):
-    """POST the form as a browser would, the multipart body built in memory.
-
-    (Flask's test client would spool a large body to a temporary file it never closes.)
-    """
-    token = fetch_csrf(client, f"/organisations/{siren}/documents/deposer")
-    data = {
-        "csrf_token": token,
-        "doc_type": "URSSAF_VIGILANCE",
-        "siret": "",
-        "issue_date": "2026-10-01",
-        "validity_start": "2026-10-01",
-        "validity_end": "",
-        **fields,
-        "file": FileStorage(io.BytesIO(content), filename=filename,
-                            content_type="application/pdf"),
-    }
-    boundary, body = encode_multipart(data)
-    headers = {"HX-Request": "true"} if htmx else {}
-    return client.post(f"/organisations/{siren}/documents/deposer", data=body,
-                       content_type=f"multipart/form-data; boundary={boundary}", headers=headers)
 
 
 def test_upload_page_prefills_type_and_establishment(client, cast):
@@ -197,7 +166,6 @@ def test_outsiders_cannot_upload(client, cast):
 
 
 def test_upload_without_csrf_token_is_refused(app, client, cast):
-    import io
 
     login(client, cast.bob)
     response = client.post(f"/organisations/{cast.acme}/documents/deposer",
