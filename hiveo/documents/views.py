@@ -26,7 +26,7 @@ from .. import clock
 from ..extensions import db
 from ..htmx import is_partial, redirect_after_post, render, render_fragment
 from ..models import Document, Establishment
-from ..organisations.services import CompanyAccess, organisations_of
+from ..organisations.services import CompanyAccess, companies_of
 from ..organisations.views import require_member
 from ..providers import PROVIDERS
 from ..security import FILE_CONTENT_SECURITY_POLICY
@@ -66,14 +66,13 @@ _FILTERS = {
 @login_required
 def index() -> Response:
     """The dossier of the company the user works in; a choice when there are several."""
-    rows = organisations_of(current_user)
+    companies = companies_of(current_user)
     chosen = request.args.get("siren") or session.get("dossier_siren")
-    sirens = [row.company.siren for row in rows]
-    if chosen in sirens:
+    if chosen in {company.siren for company in companies}:
         return redirect(url_for("documents.dossier", siren=chosen))
-    if len(rows) == 1:
-        return redirect(url_for("documents.dossier", siren=rows[0].company.siren))
-    return render("documents/choose.html", "documents/choose.html", rows=rows)
+    if len(companies) == 1:
+        return redirect(url_for("documents.dossier", siren=companies[0].siren))
+    return render("documents/choose.html", "documents/choose.html", companies=companies)
 
 
 @bp.get("/organisations/<siren>/documents")
@@ -119,8 +118,9 @@ def establishment(siren: str, siret: str) -> Response:
 
 
 def _other_companies(access: CompanyAccess):
-    rows = organisations_of(current_user)
-    return rows if len(rows) > 1 else []
+    """The user's companies for the switcher, when there is more than this one."""
+    companies = companies_of(current_user)
+    return companies if len(companies) > 1 else []
 
 
 def _establishment_choices(access: CompanyAccess) -> list[Establishment] | None:

@@ -135,6 +135,18 @@ _ORGANISATIONS = text(
 )
 
 
+_COMPANIES = text(
+    "SELECT c.id, c.siren, c.name FROM companies c "
+    "JOIN memberships m ON m.company_id = c.id WHERE m.user_id = :user_id ORDER BY c.name"
+)
+
+
+def companies_of(user: User) -> list[CompanyRef]:
+    """The user's companies, by name: for choosing one (no counting of establishments)."""
+    rows = db.session.execute(_COMPANIES, {"user_id": user.id})
+    return [CompanyRef(row.id, row.siren, row.name) for row in rows]
+
+
 def company_access(user: User, siren: str) -> CompanyAccess | None:
     """The company and the user's role in it, in one query; None for outsiders."""
     row = db.session.execute(_ACCESS, {"siren": siren, "user_id": user.id}).first()
