@@ -9,6 +9,7 @@ import zlib
 from pypdf import PdfWriter
 
 from hiveo.pdfgen import make_pdf
+from tests.hostile.build import PAGE, classic_pdf
 
 
 def valid_pdf(title: str = "Attestation de test", *lines: str) -> bytes:
@@ -24,31 +25,11 @@ def encrypted_pdf() -> bytes:
     return out.getvalue()
 
 
-def raw_pdf(objects: list[bytes], *, root: int = 1) -> bytes:
-    """A PDF from object bodies (numbered from 1), with a correct cross-reference table."""
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, root, xref))
-    return out.getvalue()
-
-
-_PAGE = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"
-
-
 def javascript_pdf() -> bytes:
-    return raw_pdf([
+    return classic_pdf([
         b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        _PAGE,
+        PAGE,
         b"<< /S /JavaScript /JS (app.alert\\(1\\);) >>",
     ])
 
