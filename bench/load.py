@@ -20,6 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = 16
 GUNICORN_WORKERS = 2
 GUNICORN_THREADS = 4
+# One browser: the same User-Agent signs in and then loads the pages, as a real one
+# would (the session records who signed in; another agent would make the portal
+# rewrite the session cookie on every request, which no browser causes).
+USER_AGENT = "hiveo-bench/1"
 
 
 def free_port() -> int:
@@ -65,6 +69,7 @@ def gunicorn(target: str, env: dict[str, str]):
 def login_session(base_url: str, email: str, password: str) -> requests.Session:
     """A signed-in session whose cookie already carries its CSRF token, as a browser's does."""
     session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
     page = session.get(base_url + "/login", timeout=10).text
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
     response = session.post(base_url + "/login", data={
@@ -76,8 +81,13 @@ def login_session(base_url: str, email: str, password: str) -> requests.Session:
     return session
 
 
-def login_cookie(base_url: str, email: str, password: str) -> str:
-    session = login_session(base_url, email, password)
+def cookie_after(session: requests.Session, url: str) -> str:
+    """The session cookie as a browser holds it after visiting `url`.
+
+    A page may record something in the session (the company one works in): a
+    browser keeps the cookie it gets back, so load it with that cookie.
+    """
+    session.get(url, timeout=30)
     return f"hiveo_session={session.cookies['hiveo_session']}"
 
 
@@ -90,7 +100,8 @@ def load(url: str, *, cookie: str = "", seconds: float = 5.0,
     """Requests per second and p50/p99 latency (ms) at `connections` concurrent connections."""
     wrk = shutil.which("wrk")
     if wrk:
-        command = [wrk, "-t2", f"-c{connections}", f"-d{round(seconds)}s", "--latency", url]
+        command = [wrk, "-t2", f"-c{connections}", f"-d{round(seconds)}s", "--latency",
+                   "-H", f"User-Agent: {USER_AGENT}", url]
         if cookie:
             command[1:1] = ["-H", f"Cookie: {cookie}"]
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout

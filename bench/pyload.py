@@ -13,12 +13,14 @@ import threading
 import time
 from urllib.parse import urlsplit
 
+from bench.load import USER_AGENT
+
 
 def worker(url, cookie, deadline, latencies, errors):
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    headers = {"Cookie": cookie} if cookie else {}
+    headers = {"User-Agent": USER_AGENT, **({"Cookie": cookie} if cookie else {})}
     while time.monotonic() < deadline:
         started = time.perf_counter()
         try:

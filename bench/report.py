@@ -82,7 +82,8 @@ def table(results: dict) -> str:
         scale = out.get("scale")
         if scale:
             sizes = sorted(next(iter(scale.values())), key=int)
-            lines.append("\n| page | " + " | ".join(f"{int(s):,} est." for s in sizes) + " |")
+            lines.append("\n| page (fragment cache off) | "
+                         + " | ".join(f"{int(s):,} est." for s in sizes) + " |")
             lines.append("|---|" + "---|" * len(sizes))
             for name, entries in scale.items():
                 cells = [f"{entries[s]['ms']['median']:.1f} ms, {entries[s]['statements']} SQL"
@@ -129,14 +130,19 @@ min / median / max over its rounds.
 
 - **Pages under load**: the portal under gunicorn (2 `gthread` workers, 4 threads each) on
   loopback, loaded by a second process (wrk, or `bench/pyload.py` without wrk) at 16
-  concurrent connections, signed in. The reference is a bare Flask "hello world" under the
-  same gunicorn settings, loaded the same way just before, in each round. "÷ hello world" is
-  the page's requests per second divided by hello world's: the share of this machine's
-  serving capacity that the page leaves.
+  concurrent connections, signed in as one browser (the same User-Agent and the cookie the
+  portal last sent). The reference is a bare Flask "hello world" under the same gunicorn
+  settings, loaded the same way just before each page, in each round. "÷ hello world" is
+  the page's requests per second divided by that of the hello world load just before it:
+  the share of this machine's serving capacity that the page leaves.
+  Pages are served as a company's members see them day to day: the fragment cache
+  (hiveo/fragments.py) holds their lists until the company's data changes. The rows
+  ending in `_uncached` are the same pages by a portal with the cache off
+  (`HIVEO_FRAGMENT_CACHE_MB=0`): what a page costs right after its company changed.
 - **Scale**: the company page and the Documents tab at 10, 100, 1,000 and 10,000
-  establishments, through Flask's test client: time per request and SQL statements per
-  request (the statement count must not grow with the number of establishments; a test
-  asserts it too).
+  establishments, through Flask's test client with the fragment cache off (every request
+  does the whole work): time per request and SQL statements per request (the statement
+  count must not grow with the number of establishments; a test asserts it too).
 - **The switch**: deactivate then reactivate (a full sync with nothing new on the
   provider) through the real pages, for a company with 1 establishment and one with 2,000.
 - **Sync throughput**: a first sync of 1,000 documents from the simulator (in its own

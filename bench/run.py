@@ -85,26 +85,41 @@ def bench_pages(data: dataset.Dataset, instance_dir: str, *, rounds: int, second
         "floor_static_file": "/static/css/app.css",
         "floor_signed_in_layout": "/page-introuvable",
     }
+    # The same pages with the fragment cache off (HIVEO_FRAGMENT_CACHE_MB=0): what
+    # each costs when its company changed since it was last shown. Not targets.
+    uncached = {f"{name}_uncached": pages[name]
+                for name in ("company_2000", "company_2000_search", "documents_50_400")}
     expected_errors = {"floor_signed_in_layout"}
-    raw: dict[str, list[dict]] = {name: [] for name in ["hello", *pages]}
+    raw: dict[str, list[dict]] = {name: [] for name in [*pages, *uncached]}
+    # Each page is paired with a hello-world load taken just before it: the ratio
+    # of the two is what counts, and the pair sees the same noise of this shared
+    # machine (one reference per round let a slow minute skew a whole round).
+    references: dict[str, list[dict]] = {name: [] for name in raw}
     with load.gunicorn("bench.hello:app", {}) as hello_url, \
-            load.gunicorn("app:app", portal_env(data, instance_dir)) as portal_url:
-        cookie = load.login_cookie(portal_url, dataset.EMAIL, dataset.PASSWORD)
-        for path in pages.values():  # warm both workers' caches
-            for _ in range(4):
-                requests.get(portal_url + path, headers={"Cookie": cookie}, timeout=30)
+            load.gunicorn("app:app", portal_env(data, instance_dir)) as portal_url, \
+            load.gunicorn("app:app", portal_env(data, instance_dir, HIVEO_FRAGMENT_CACHE_MB="0")
+                          ) as uncached_url:
+        targets = {**{name: (portal_url, path) for name, path in pages.items()},
+                   **{name: (uncached_url, path) for name, path in uncached.items()}}
+        sessions = {base: load.login_session(base, dataset.EMAIL, dataset.PASSWORD)
+                    for base in (portal_url, uncached_url)}
+        cookies = {}
+        for name, (base, path) in targets.items():
+            for _ in range(4):  # warm both workers
+                cookies[name] = load.cookie_after(sessions[base], base + path)
         for round_number in range(rounds):
-            raw["hello"].append(load.load(hello_url + "/", seconds=seconds))
-            for name, path in pages.items():
-                result = load.load(portal_url + path, cookie=cookie, seconds=seconds)
+            for name, (base, path) in targets.items():
+                references[name].append(load.load(hello_url + "/", seconds=seconds))
+                result = load.load(base + path, cookie=cookies[name], seconds=seconds)
                 if result["errors"] and name not in expected_errors:
                     raise RuntimeError(f"{name}: {result['errors']} failed requests")
                 raw[name].append(result)
             print(f"  pages: round {round_number + 1}/{rounds} done", flush=True)
-    out = {"hello": {"rps": spread([r["rps"] for r in raw["hello"]])}}
+    pages = {**pages, **uncached}
+    out = {"hello": {"rps": spread([r["rps"] for runs in references.values() for r in runs])}}
     for name in pages:
-        ratios = [page["rps"] / hello["rps"] for page, hello in zip(raw[name], raw["hello"],
-                                                                     strict=True)]
+        ratios = [page["rps"] / hello["rps"]
+                  for page, hello in zip(raw[name], references[name], strict=True)]
         out[name] = {
             "path": pages[name],
             "rps": spread([r["rps"] for r in raw[name]]),
@@ -251,7 +266,9 @@ def bench_scale(data: dataset.Dataset, instance_dir: str, *, repeats: int) -> di
     from hiveo import create_app
     from hiveo.extensions import db
 
-    app = create_app(dataset.bench_config(data.database_url, data.storage_dir, instance_dir))
+    # The cache off: this measures the work itself, as a company that just changed costs.
+    app = create_app(dataset.bench_config(data.database_url, data.storage_dir, instance_dir,
+                                          FRAGMENT_CACHE_MB=0))
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
