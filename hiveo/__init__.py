@@ -16,6 +16,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the portal: settings from HIVEO_* variables, then `overrides` (tests)."""
     from .config import load_settings
     from .extensions import init_extensions
+    from .fragments import init_fragments
+    from .reads import init_reads
     from .security import init_security
     from .web import init_web
 
@@ -39,6 +41,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("hiveo").setLevel(logging.INFO)
 
     init_extensions(app)
+    init_reads(app)
+    init_fragments(app)
     init_security(app)
     init_web(app)
     _register_blueprints(app)

@@ -33,6 +33,12 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
+
+@limiter.request_filter
+def _not_rate_limited() -> bool:
+    """Only signing in is rate limited: every other request skips the limiter's work."""
+    return request.endpoint != "auth.login"
+
 # Set on a connection (Session.connection(execution_options=...)) by code that
 # is about to write outside a request, so SQLite takes the write lock at BEGIN.
 WRITE_INTENT = "hiveo_write_intent"

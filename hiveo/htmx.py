@@ -35,9 +35,12 @@ def render(
 
 def render_fragment(fragment_template: str, status: int = 200, **context: Any) -> Response:
     """A fragment with the pending flash messages swapped in out of band."""
-    body = render_template(fragment_template, **context)
-    body += render_template("components/_flash.html", oob=True)
-    return make_response(body, status)
+    return fragment_response(render_template(fragment_template, **context), status)
+
+
+def fragment_response(html: str, status: int = 200) -> Response:
+    """An already rendered fragment, with the pending flash messages swapped in out of band."""
+    return make_response(html + render_template("components/_flash.html", oob=True), status)
 
 
 def redirect_after_post(location: str) -> Response:

@@ -5,11 +5,24 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from flask import Flask, Response, flash, make_response, redirect, request, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import UserMixin
-from sqlalchemy import text
+from flask_wtf.csrf import generate_csrf
 
-from .extensions import db, login_manager
+from . import reads
+from .extensions import login_manager
 from .htmx import is_htmx
 
 CONTENT_SECURITY_POLICY = (
@@ -40,7 +53,7 @@ class SignedInUser(UserMixin):
         return f"{self.id}:{self.session_token}"
 
 
-_USER_BY_ID = text(
+_USER_BY_ID = reads.Query(
     "SELECT id, email, name, is_operator, session_token FROM users WHERE id = :id"
 )
 
@@ -50,7 +63,7 @@ def _load_user(user_id: str) -> SignedInUser | None:
     raw_id, _, token = user_id.partition(":")
     if not raw_id.isdigit() or not token:
         return None
-    row = db.session.execute(_USER_BY_ID, {"id": int(raw_id)}).first()
+    row = reads.first(_USER_BY_ID, {"id": int(raw_id)})
     if row is None or not hmac.compare_digest(row.session_token, token):
         return None
     return SignedInUser(row.id, row.email, row.name, bool(row.is_operator), row.session_token)
@@ -68,14 +81,23 @@ def _unauthorized() -> Response:
     return redirect(login_url)
 
 
+# Set on every response unless the view chose its own value (downloads set their CSP).
+_EVERY_RESPONSE = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+)
+
+
 def _set_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "same-origin"
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+    present = {name.lower() for name, _value in headers.items()}
+    for name, value in _EVERY_RESPONSE:
+        if name.lower() not in present:
+            headers.add(name, value)
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     if request.endpoint != "static":
@@ -85,7 +107,57 @@ def _set_security_headers(response: Response) -> Response:
     return response
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the cookie's serializer built once per app."""
+
+    def get_signing_serializer(self, app: Flask):
+        serializer = app.extensions.get("hiveo_session_serializer")
+        if serializer is None:
+            serializer = super().get_signing_serializer(app)
+            if serializer is not None:
+                app.extensions["hiveo_session_serializer"] = serializer
+        return serializer
+
+
+class _SignedTokens:
+    """The signed form of each session's CSRF token, signed once per process.
+
+    Flask-WTF signs the session's token anew, with a timestamp, each time a page
+    asks for it (every page does: the meta tag and the logout form), which costs
+    more than reading the signed-in user. With no time limit on tokens
+    (WTF_CSRF_TIME_LIMIT = None: a token lives as long as its session) one
+    signature per session is as good as a new one per page.
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._signed: dict[str, str] = {}
+        self._capacity = capacity
+
+    def __call__(self) -> str:
+        raw = session.get("csrf_token")
+        if raw is None or current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
+            return generate_csrf()
+        signed = self._signed.get(raw)
+        if signed is None:
+            signed = generate_csrf()
+            if len(self._signed) >= self._capacity:
+                self._signed.clear()
+            self._signed[raw] = signed
+        else:
+            g.csrf_token = signed  # what generate_csrf() would keep for this request
+        return signed
+
+
 def init_security(app: Flask) -> None:
+    # Flask-WTF offers its csrf_token() both as a global and from a context
+    # processor; this one runs after it, so templates get the signed-once token.
+    signed_tokens = _SignedTokens()
+    app.jinja_env.globals["csrf_token"] = signed_tokens
+    app.context_processor(lambda: {"csrf_token": signed_tokens})
     login_manager.login_view = "auth.login"
-    login_manager.session_protection = "basic"
+    # Sessions are bound to the account by its session token, rotated at logout and
+    # at password change. Flask-Login's IP and browser fingerprint ("basic") would
+    # only mark a session "not fresh", which nothing here reads: it is off.
+    login_manager.session_protection = None
+    app.session_interface = _SessionInterface()
     app.after_request(_set_security_headers)

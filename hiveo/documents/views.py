@@ -13,6 +13,7 @@ from flask import (
     current_app,
     flash,
     redirect,
+    render_template,
     request,
     send_file,
     session,
@@ -24,7 +25,14 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import clock
 from ..extensions import db
-from ..htmx import is_partial, redirect_after_post, render, render_fragment
+from ..fragments import cached_fragment, company_key
+from ..htmx import (
+    fragment_response,
+    is_partial,
+    redirect_after_post,
+    render,
+    render_fragment,
+)
 from ..models import Document, Establishment
 from ..organisations.services import CompanyAccess, companies_of
 from ..organisations.views import require_member
@@ -91,12 +99,22 @@ def dossier(siren: str) -> Response:
                       company=access.company, listing=listing, dossier=None, query=query,
                       state_filter=state_filter, companies=_other_companies(access),
                       managed=managed_types(access.company.id))
-    managed = managed_types(access.company.id)
-    data = load_dossier(access.company, today, query=query, page=page_number(),
-                        managed_by=managed.get)
-    return render("documents/dossier.html", "documents/_overview.html", access=access,
-                  company=access.company, dossier=data, listing=None, query=query,
-                  state_filter="", companies=_other_companies(access))
+    number = page_number()
+
+    def load() -> dict:
+        managed = managed_types(access.company.id)
+        data = load_dossier(access.company, today, query=query, page=number,
+                            managed_by=managed.get)
+        return {"access": access, "company": access.company, "dossier": data}
+
+    key = company_key(access)
+    overview = cached_fragment("documents/_overview.html",
+                               (*key, query, number) if key else None, load)
+    if is_partial():
+        return fragment_response(overview)
+    return render_template("documents/dossier.html", access=access, company=access.company,
+                           overview=overview, listing=None, query=query, state_filter="",
+                           companies=_other_companies(access))
 
 
 @bp.get("/organisations/<siren>/documents/etablissements/<siret>")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
+from .. import reads
 from ..extensions import db
 from ..identifiers import InvalidIdentifier, format_siren, validate_siren, validate_siret
 from ..models import Company, Establishment, Membership, Role, User
@@ -115,6 +117,10 @@ class CompanyAccess:
 
     company: CompanyRef
     role: str
+    # The company's change counter (hiveo/fragments.py), and whether it has any
+    # provider account: a company page without one needs no sync queries.
+    data_version: int | None = None
+    has_provider_links: bool = True
 
     @property
     def is_admin(self) -> bool:
@@ -122,20 +128,24 @@ class CompanyAccess:
 
 
 # Every company page runs these: plain SQL spares them the statement building.
-_ACCESS = text(
-    "SELECT c.id, c.siren, c.name, m.role FROM companies c "
+_ACCESS = reads.Query(
+    "SELECT c.id, c.siren, c.name, m.role, c.data_version, "
+    "EXISTS (SELECT 1 FROM provider_links l WHERE l.company_id = c.id) AS has_links "
+    "FROM companies c "
     "JOIN memberships m ON m.company_id = c.id "
     "WHERE c.siren = :siren AND m.user_id = :user_id"
 )
-_ORGANISATIONS = text(
-    "SELECT c.id, c.siren, c.name, m.role, "
-    "(SELECT count(*) FROM establishments e WHERE e.company_id = c.id) AS establishments "
-    "FROM companies c JOIN memberships m ON m.company_id = c.id "
-    "WHERE m.user_id = :user_id ORDER BY c.name"
+_MEMBERSHIPS = reads.Query(
+    "SELECT c.id, c.siren, c.name, m.role, c.data_version FROM companies c "
+    "JOIN memberships m ON m.company_id = c.id WHERE m.user_id = :user_id ORDER BY c.name"
+)
+_ESTABLISHMENT_COUNTS = reads.Query(
+    "SELECT c.id, (SELECT count(*) FROM establishments e WHERE e.company_id = c.id) AS n "
+    "FROM companies c JOIN memberships m ON m.company_id = c.id WHERE m.user_id = :user_id"
 )
 
 
-_COMPANIES = text(
+_COMPANIES = reads.Query(
     "SELECT c.id, c.siren, c.name FROM companies c "
     "JOIN memberships m ON m.company_id = c.id WHERE m.user_id = :user_id ORDER BY c.name"
 )
@@ -143,16 +153,34 @@ _COMPANIES = text(
 
 def companies_of(user: User) -> list[CompanyRef]:
     """The user's companies, by name: for choosing one (no counting of establishments)."""
-    rows = db.session.execute(_COMPANIES, {"user_id": user.id})
+    rows = reads.rows(_COMPANIES, {"user_id": user.id})
     return [CompanyRef(row.id, row.siren, row.name) for row in rows]
 
 
 def company_access(user: User, siren: str) -> CompanyAccess | None:
     """The company and the user's role in it, in one query; None for outsiders."""
-    row = db.session.execute(_ACCESS, {"siren": siren, "user_id": user.id}).first()
+    row = reads.first(_ACCESS, {"siren": siren, "user_id": user.id})
     if row is None:
         return None
-    return CompanyAccess(CompanyRef(row.id, row.siren, row.name), row.role)
+    return CompanyAccess(CompanyRef(row.id, row.siren, row.name), row.role,
+                         row.data_version, bool(row.has_links))
+
+
+@dataclass(frozen=True)
+class MembershipRef:
+    """One of the user's companies, the user's role in it, and the company's version."""
+
+    company: CompanyRef
+    role: str
+    data_version: int
+
+
+def memberships_of(user: User) -> list[MembershipRef]:
+    """The user's companies by name, in one query that counts nothing."""
+    return [
+        MembershipRef(CompanyRef(row.id, row.siren, row.name), row.role, row.data_version)
+        for row in reads.rows(_MEMBERSHIPS, {"user_id": user.id})
+    ]
 
 
 @dataclass(frozen=True)
@@ -162,12 +190,13 @@ class OrganisationRow:
     establishment_count: int
 
 
-def organisations_of(user: User) -> list[OrganisationRow]:
-    rows = db.session.execute(_ORGANISATIONS, {"user_id": user.id})
-    return [
-        OrganisationRow(CompanyRef(row.id, row.siren, row.name), row.role, row.establishments)
-        for row in rows
-    ]
+def organisations_of(user: User, memberships: list[MembershipRef]) -> list[OrganisationRow]:
+    """The rows of "Gérer mes organisations": each membership and its establishment count."""
+    if not memberships:
+        return []
+    counts = {row.id: row.n for row in reads.rows(_ESTABLISHMENT_COUNTS, {"user_id": user.id})}
+    return [OrganisationRow(m.company, m.role, counts.get(m.company.id, 0))
+            for m in memberships]
 
 
 @dataclass(frozen=True)
@@ -214,6 +243,12 @@ def search_terms(query: str) -> list[str]:
     return [fold(word) for word in text.split() if word][:8]
 
 
+@functools.cache
+def _statement(sql: str) -> reads.Query:
+    """One Query per distinct statement (searches differ only in their number of words)."""
+    return reads.Query(sql)
+
+
 def establishments_page(
     company: CompanyRef | Company, *, query: str = "", page: int = 1, per_page: int = 50
 ) -> Page:
@@ -229,13 +264,13 @@ def establishments_page(
     )
     params: dict[str, object] = {"company_id": company.id}
     params.update({f"term{index}": f"%{like_escape(term)}%" for index, term in enumerate(terms)})
-    total = db.session.scalar(text(f"SELECT count(*) FROM establishments WHERE {where}"),
-                              params) or 0
+    total = reads.scalar(_statement(f"SELECT count(*) FROM establishments WHERE {where}"),
+                         params) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    rows = db.session.execute(
-        text("SELECT id, siret, name, address, postal_code, city FROM establishments "
-             f"WHERE {where} ORDER BY siret LIMIT :limit OFFSET :offset"),
+    rows = reads.rows(
+        _statement("SELECT id, siret, name, address, postal_code, city FROM establishments "
+                   f"WHERE {where} ORDER BY siret LIMIT :limit OFFSET :offset"),
         {**params, "limit": per_page, "offset": (page - 1) * per_page},
-    ).all()
-    return Page(list(rows), total, page, per_page, (query or "").strip()[:100])
+    )
+    return Page(rows, total, page, per_page, (query or "").strip()[:100])

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, request, session
+from flask import Blueprint, Response, abort, current_app, render_template, request, session
 from flask_login import current_user, login_required
 
-from ..htmx import is_partial, render
-from ..sync.state import sync_state
+from ..fragments import cached_fragment, company_key
+from ..htmx import fragment_response, is_partial
+from ..sync.state import SyncState, sync_state
 from ..web import page_number
-from .services import CompanyAccess, company_access, establishments_page, organisations_of
+from .services import (
+    CompanyAccess,
+    company_access,
+    establishments_page,
+    memberships_of,
+    organisations_of,
+)
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 
@@ -22,8 +29,17 @@ def require_member(siren: str) -> CompanyAccess:
 @bp.get("")
 @login_required
 def index() -> Response:
-    rows = organisations_of(current_user)
-    return render("organisations/index.html", "organisations/_list.html", rows=rows)
+    memberships = memberships_of(current_user)
+    # Each company's version covers its establishment count: counting the
+    # establishments of a chain is the costly part, done only when one changed.
+    listing = cached_fragment(
+        "organisations/_list.html",
+        key=(current_user.id, *memberships),
+        context=lambda: {"rows": organisations_of(current_user, memberships)},
+    )
+    if is_partial():
+        return fragment_response(listing)
+    return render_template("organisations/index.html", listing=listing)
 
 
 @bp.get("/<siren>")
@@ -33,17 +49,17 @@ def company(siren: str) -> Response:
     # The company one opens is the one one works in: the Documents tab follows it.
     if session.get("dossier_siren") != access.company.siren:
         session["dossier_siren"] = access.company.siren
-    page = establishments_page(
-        access.company,
-        query=request.args.get("q", ""),
-        page=page_number(),
-        per_page=current_app.config["ESTABLISHMENTS_PER_PAGE"],
-    )
-    return render(
-        "organisations/company.html",
+    query, number = request.args.get("q", "").strip()[:100], page_number()
+    establishments = cached_fragment(
         "organisations/_establishments.html",
-        access=access,
-        company=access.company,
-        page=page,
-        sync=None if is_partial() else sync_state(access.company.id),
+        key=(*key, query, number) if (key := company_key(access)) else None,
+        context=lambda: {"access": access, "company": access.company, "page": establishments_page(
+            access.company, query=query, page=number,
+            per_page=current_app.config["ESTABLISHMENTS_PER_PAGE"])},
     )
+    if is_partial():
+        return fragment_response(establishments)
+    sync = sync_state(access.company.id) if access.has_provider_links else SyncState.none()
+    return render_template("organisations/company.html", access=access,
+                           company=access.company, establishments=establishments, sync=sync,
+                           query=query)

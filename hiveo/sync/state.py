@@ -25,6 +25,11 @@ class SyncState:
     def linked(self) -> list[ProviderLink]:
         return [link for link in self.links if link.linked]
 
+    @classmethod
+    def none(cls) -> SyncState:
+        """A company with no provider account: no links, so no runs nor changes."""
+        return cls([], [], [])
+
     def last_run(self, provider: str) -> SyncRun | None:
         return next((run for run in self.runs if run.provider == provider), None)
 
@@ -39,7 +44,7 @@ def sync_state(company_id: int, *, history: int = 10) -> SyncState:
     links.sort(key=lambda link: order.index(link.provider) if link.provider in order else 99)
     if not links:
         # Runs and changes exist only for companies that have an account somewhere.
-        return SyncState(links, [], [])
+        return SyncState.none()
     runs = list(db.session.scalars(
         select(SyncRun)
         .where(SyncRun.company_id == company_id)

@@ -194,10 +194,12 @@ def test_session_cookie_flags(app, cast):
     app.config["SESSION_COOKIE_SECURE"] = True
     client = app.test_client()
     token = fetch_csrf(client)
+    # Over HTTPS, Flask-WTF also wants a same-site Referer, as a browser sends.
     response = client.post(
         "/login", data={"email": cast.alice, "password": PASSWORD, "csrf_token": token},
-        base_url="https://localhost",
+        base_url="https://localhost", headers={"Referer": "https://localhost/login"},
     )
+    assert response.status_code == 303
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
