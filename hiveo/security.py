@@ -24,6 +24,7 @@ from flask_wtf.csrf import generate_csrf
 from . import reads
 from .extensions import login_manager
 from .htmx import is_htmx
+from .organisations.services import CompanyRef, MembershipRef
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
@@ -38,9 +39,11 @@ FILE_CONTENT_SECURITY_POLICY = (
 
 @dataclass(frozen=True, eq=False)
 class SignedInUser(UserMixin):
-    """Who is signed in, read once per request without the ORM's weight.
+    """Who is signed in and their companies, read in one query per request.
 
-    Every page needs it; code that changes the account loads the User row.
+    Every page needs both (the access check, the organisations list, the company
+    switcher): reading them together saves a round trip to the database per page.
+    Code that changes the account loads the User row.
     """
 
     id: int
@@ -48,13 +51,19 @@ class SignedInUser(UserMixin):
     name: str
     is_operator: bool
     session_token: str
+    memberships: tuple[MembershipRef, ...] = ()
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
 
 
 _USER_BY_ID = reads.Query(
-    "SELECT id, email, name, is_operator, session_token FROM users WHERE id = :id"
+    "SELECT u.id, u.email, u.name, u.is_operator, u.session_token, "
+    "c.id AS company_id, c.siren, c.name AS company_name, c.data_version, m.role, "
+    "EXISTS (SELECT 1 FROM provider_links l WHERE l.company_id = c.id) AS has_links "
+    "FROM users u LEFT JOIN memberships m ON m.user_id = u.id "
+    "LEFT JOIN companies c ON c.id = m.company_id "
+    "WHERE u.id = :id ORDER BY c.name, c.id"
 )
 
 
@@ -63,10 +72,17 @@ def _load_user(user_id: str) -> SignedInUser | None:
     raw_id, _, token = user_id.partition(":")
     if not raw_id.isdigit() or not token:
         return None
-    row = reads.first(_USER_BY_ID, {"id": int(raw_id)})
-    if row is None or not hmac.compare_digest(row.session_token, token):
+    rows = reads.rows(_USER_BY_ID, {"id": int(raw_id)})
+    if not rows or not hmac.compare_digest(rows[0].session_token, token):
         return None
-    return SignedInUser(row.id, row.email, row.name, bool(row.is_operator), row.session_token)
+    user = rows[0]
+    memberships = tuple(
+        MembershipRef(CompanyRef(row.company_id, row.siren, row.company_name), row.role,
+                      row.data_version, bool(row.has_links))
+        for row in rows if row.company_id is not None
+    )
+    return SignedInUser(user.id, user.email, user.name, bool(user.is_operator),
+                        user.session_token, memberships)
 
 
 @login_manager.unauthorized_handler

@@ -6,6 +6,7 @@ import functools
 import math
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -13,6 +14,9 @@ from .. import reads
 from ..extensions import db
 from ..identifiers import InvalidIdentifier, format_siren, validate_siren, validate_siret
 from ..models import Company, Establishment, Membership, Role, User
+
+if TYPE_CHECKING:
+    from ..security import SignedInUser
 
 
 class OrganisationError(ValueError):
@@ -127,17 +131,12 @@ class CompanyAccess:
         return self.role == Role.ADMIN
 
 
-# Every company page runs these: plain SQL spares them the statement building.
-_ACCESS = reads.Query(
+# Every page runs these: plain SQL through the driver (hiveo/reads.py).
+_MEMBERSHIPS = reads.Query(
     "SELECT c.id, c.siren, c.name, m.role, c.data_version, "
     "EXISTS (SELECT 1 FROM provider_links l WHERE l.company_id = c.id) AS has_links "
-    "FROM companies c "
-    "JOIN memberships m ON m.company_id = c.id "
-    "WHERE c.siren = :siren AND m.user_id = :user_id"
-)
-_MEMBERSHIPS = reads.Query(
-    "SELECT c.id, c.siren, c.name, m.role, c.data_version FROM companies c "
-    "JOIN memberships m ON m.company_id = c.id WHERE m.user_id = :user_id ORDER BY c.name"
+    "FROM companies c JOIN memberships m ON m.company_id = c.id "
+    "WHERE m.user_id = :user_id ORDER BY c.name, c.id"
 )
 _ESTABLISHMENT_COUNTS = reads.Query(
     "SELECT c.id, (SELECT count(*) FROM establishments e WHERE e.company_id = c.id) AS n "
@@ -145,42 +144,43 @@ _ESTABLISHMENT_COUNTS = reads.Query(
 )
 
 
-_COMPANIES = reads.Query(
-    "SELECT c.id, c.siren, c.name FROM companies c "
-    "JOIN memberships m ON m.company_id = c.id WHERE m.user_id = :user_id ORDER BY c.name"
-)
-
-
-def companies_of(user: User) -> list[CompanyRef]:
-    """The user's companies, by name: for choosing one (no counting of establishments)."""
-    rows = reads.rows(_COMPANIES, {"user_id": user.id})
-    return [CompanyRef(row.id, row.siren, row.name) for row in rows]
-
-
-def company_access(user: User, siren: str) -> CompanyAccess | None:
-    """The company and the user's role in it, in one query; None for outsiders."""
-    row = reads.first(_ACCESS, {"siren": siren, "user_id": user.id})
-    if row is None:
-        return None
-    return CompanyAccess(CompanyRef(row.id, row.siren, row.name), row.role,
-                         row.data_version, bool(row.has_links))
-
-
 @dataclass(frozen=True)
 class MembershipRef:
-    """One of the user's companies, the user's role in it, and the company's version."""
+    """One of the user's companies, the user's role in it, and what its pages need first."""
 
     company: CompanyRef
     role: str
     data_version: int
+    has_provider_links: bool
 
 
-def memberships_of(user: User) -> list[MembershipRef]:
-    """The user's companies by name, in one query that counts nothing."""
-    return [
-        MembershipRef(CompanyRef(row.id, row.siren, row.name), row.role, row.data_version)
+def memberships_of(user: User | SignedInUser) -> tuple[MembershipRef, ...]:
+    """The user's companies by name, with role and data version; nothing is counted.
+
+    The signed-in user arrives with them (hiveo/security.py); any other user
+    (an ORM row, on the command line) costs one query.
+    """
+    if not isinstance(user, User):
+        return user.memberships
+    return tuple(
+        MembershipRef(CompanyRef(row.id, row.siren, row.name), row.role, row.data_version,
+                      bool(row.has_links))
         for row in reads.rows(_MEMBERSHIPS, {"user_id": user.id})
-    ]
+    )
+
+
+def companies_of(user: User | SignedInUser) -> list[CompanyRef]:
+    """The user's companies, by name: for choosing one (no counting of establishments)."""
+    return [membership.company for membership in memberships_of(user)]
+
+
+def company_access(user: User | SignedInUser, siren: str) -> CompanyAccess | None:
+    """The company and the user's role in it; None for outsiders."""
+    for membership in memberships_of(user):
+        if membership.company.siren == siren:
+            return CompanyAccess(membership.company, membership.role, membership.data_version,
+                                 membership.has_provider_links)
+    return None
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,8 @@ class OrganisationRow:
     establishment_count: int
 
 
-def organisations_of(user: User, memberships: list[MembershipRef]) -> list[OrganisationRow]:
+def organisations_of(user: User | SignedInUser, memberships: tuple[MembershipRef, ...]
+                     ) -> list[OrganisationRow]:
     """The rows of "Gérer mes organisations": each membership and its establishment count."""
     if not memberships:
         return []
