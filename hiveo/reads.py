@@ -7,8 +7,9 @@ on SQLite that is twenty times the query itself (measured in bench/, see
 docs/performance.md). These reads skip that machinery:
 
 - in a GET or HEAD request they share one pooled connection of their own,
-  inside one read transaction (one snapshot for the whole page), given back
-  to the pool when the request ends;
+  given back to the pool when the request ends: on SQLite inside one read
+  transaction (one snapshot for the whole page), on PostgreSQL in autocommit
+  (at READ COMMITTED each statement has its own snapshot in any case);
 - anywhere else (a POST that writes, the command line, a sync) they run on
   the ORM session's connection, inside its transaction, so they see what it
   has written and not yet committed.
@@ -19,6 +20,7 @@ driver's own parameter style. Rows are named tuples (`row.name`).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import namedtuple
 from typing import Any
@@ -27,6 +29,7 @@ from flask import Flask, g, has_request_context, request
 
 from .extensions import db
 
+log = logging.getLogger("hiveo")
 _READ_METHODS = frozenset({"GET", "HEAD"})
 # What each supported driver accepts: sqlite3 takes :name, psycopg %(name)s.
 _PARAMSTYLES = {"sqlite": "named", "postgresql": "pyformat"}
@@ -36,11 +39,13 @@ _PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 class Query:
     """One SQL statement with `:name` parameters, translated once per parameter style."""
 
-    __slots__ = ("_translated", "sql")
+    __slots__ = ("_translated", "row_type", "sql")
 
     def __init__(self, sql: str) -> None:
         self.sql = sql
         self._translated: dict[str, str] = {}
+        # The named tuple of its rows, made from the first result's column names.
+        self.row_type: type | None = None
 
     def for_style(self, paramstyle: str) -> str:
         translated = self._translated.get(paramstyle)
@@ -75,6 +80,11 @@ def _driver_connection():
                 # The connection runs in autocommit mode (see configure_sqlite):
                 # one explicit read transaction gives the page a single snapshot.
                 pooled.driver_connection.execute("BEGIN")
+            else:
+                # PostgreSQL at READ COMMITTED gives each statement its own snapshot
+                # anyway: a transaction would only add BEGIN and ROLLBACK, two round
+                # trips that cost more than the page's queries.
+                pooled.driver_connection.autocommit = True
             g._hiveo_read_connection = pooled
         return pooled.driver_connection
     return db.session.connection().connection.driver_connection
@@ -92,7 +102,9 @@ def rows(query: Query, params: dict[str, Any] | None = None) -> list:
             # count these reads too, although they skip SQLAlchemy.
             announce(None, cursor, sql, params, None, False)
         cursor.execute(sql, params)
-        row_type = _row_type(cursor.description)
+        row_type = query.row_type
+        if row_type is None:
+            row_type = query.row_type = _row_type(cursor.description)
         return [row_type._make(row) for row in cursor.fetchall()]
     finally:
         cursor.close()
@@ -110,7 +122,16 @@ def scalar(query: Query, params: dict[str, Any] | None = None):
 
 def _release(_exception: BaseException | None = None) -> None:
     pooled = g.pop("_hiveo_read_connection", None)
-    if pooled is not None:
+    if pooled is None:
+        return
+    try:
+        if db.engine.dialect.name != "sqlite":
+            pooled.driver_connection.autocommit = False  # as the pool lent it
+    except Exception:
+        # A broken connection: never lend it again in an unknown mode.
+        pooled.invalidate()
+        log.warning("read connection discarded", exc_info=True)
+    finally:
         # Back to the pool, which rolls the read transaction back.
         pooled.close()
 
