@@ -133,8 +133,9 @@ min / median / max over its rounds.
   concurrent connections, signed in as one browser (the same User-Agent and the cookie the
   portal last sent). The reference is a bare Flask "hello world" under the same gunicorn
   settings, loaded the same way just before each page, in each round. "÷ hello world" is
-  the page's requests per second divided by that of the hello world load just before it:
-  the share of this machine's serving capacity that the page leaves.
+  the page's requests per second divided by that of the hello world load just before it
+  (or by the run's median hello world, when that load came out slower: a noisy moment must
+  not flatter a page): the share of this machine's serving capacity that the page leaves.
   Pages are served as a company's members see them day to day: the fragment cache
   (hiveo/fragments.py) holds their lists until the company's data changes. The rows
   ending in `_uncached` are the same pages by a portal with the cache off
