@@ -73,7 +73,9 @@ class RunReport:
 
     provider: str
     siren: str
-    # success / failed: a run happened and was recorded; otherwise no run:
+    # success / failed: a run happened and was recorded; cancelled: it was
+    # recorded too, but the switch was turned off while it ran, so it applied
+    # nothing (not a failure: nobody wants it retried); otherwise no run:
     # disabled (switch off), off (provider not configured), not_linked (no
     # account), busy (another run of this company holds the lock).
     outcome: str
@@ -94,7 +96,7 @@ class RunReport:
     def summary(self) -> str:
         """The French sentence people read after a run."""
         name = self.provider_name
-        if self.outcome == "failed":
+        if self.outcome in ("failed", "cancelled"):
             return self.error or f"La synchronisation {name} a échoué."
         if self.outcome == "disabled":
             return f"Synchronisation {name} désactivée : aucun appel n'a été fait."
@@ -531,6 +533,7 @@ def sync_company(company_id: int, provider: str, *, trigger: str = "manual",
             return RunReport(provider, snapshot.siren, "busy")
         downloaded = 0
         link_state = None
+        outcome = "failed"
         try:
             phase1 = _phase1(connector, company_id, snapshot,
                              full=full or snapshot.cursor is None, hooks=hooks)
@@ -559,6 +562,7 @@ def sync_company(company_id: int, provider: str, *, trigger: str = "manual",
                 link_state = {"linked": True, "subscription_active": False}
         except SyncCancelled as error:
             message = str(error)
+            outcome = "cancelled"
         except Exception:
             log.exception("sync of company %s with %s failed", company_id, provider)
             message = (f"Erreur interne pendant la synchronisation {name} : "
@@ -567,5 +571,5 @@ def sync_company(company_id: int, provider: str, *, trigger: str = "manual",
             connector.close()
         run_id = _record_failure(company_id, provider, trigger, user_id, started, message,
                                  downloaded=downloaded, link_state=link_state)
-        return RunReport(provider, snapshot.siren, "failed", error=message, run_id=run_id,
+        return RunReport(provider, snapshot.siren, outcome, error=message, run_id=run_id,
                          files_downloaded=downloaded)

@@ -81,6 +81,9 @@ def toggle(siren: str, provider: str, action: str) -> Response:
             flash(f"Synchronisation {name} désactivée. Aucun document n'a été supprimé ; "
                   f"vous pouvez désormais déposer vous-même les documents que fournissait "
                   f"{name}.", "success")
+        elif result.report is not None and result.report.outcome == "cancelled":
+            # Someone turned it off again while the run was fetching: that wins.
+            flash(result.report.error, "info")
         elif result.report is not None and result.report.outcome == "failed":
             flash(f"{result.report.error.rstrip('.')} : la synchronisation reste active et sera "
                   "retentée.", "error")

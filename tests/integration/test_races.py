@@ -99,7 +99,9 @@ def toggle_changed(response) -> bool:
     if "était déjà" in message:
         return False
     if ("Aucun document n'a été supprimé" in message or "réactivée" in message
-            or "sera retentée" in message):
+            or "sera retentée" in message
+            # Turned on, then off by the other admin while its run was fetching.
+            or "désactivée pendant son exécution" in message):
         return True
     raise AssertionError(f"unexpected answer to a toggle: {message}")
 
@@ -186,7 +188,8 @@ def test_twenty_toggles_by_two_admins_while_syncs_run_tell_one_story(app, cast, 
     by_user = Counter(e["user_id"] for e in events)
     assert by_user == Counter({user_ids[email]: count for email, count in changed.items()
                                if count})
-    assert set(outcomes) <= {"success", "failed", "disabled", "busy"}
+    # "cancelled": a run whose switch was turned off while it fetched (nothing applied).
+    assert set(outcomes) <= {"success", "failed", "cancelled", "disabled", "busy"}
     assert sum(outcomes.values()) >= 3
 
     # Whatever the interleaving, once the switch is on and a run completes,

@@ -182,6 +182,28 @@ def test_a_failed_reactivation_keeps_the_switch_on(app, client, linked):
     assert link(app).sync_enabled is True
 
 
+def test_a_reactivation_overtaken_by_a_deactivation_says_so(app, client, linked, monkeypatch):
+    from hiveo.sync import switch
+    from hiveo.sync.engine import SyncHooks
+
+    def turn_off():  # another admin, while the run is fetching
+        with app.app_context():
+            db.session.scalar(select(ProviderLink)).sync_enabled = False
+            db.session.commit()
+
+    monkeypatch.setattr(switch, "sync_company", lambda *args, **kwargs: sync_company(
+        *args, **kwargs, hooks=SyncHooks(before_apply=turn_off)))
+    login(client, "alice@example.com")
+    post(client, DISABLE)
+    response = post(client, ENABLE)
+    html = page_text(client.get(response.headers["Location"]))
+    assert ("Synchronisation Attestation Légale désactivée pendant son exécution : rien "
+            "n'a été appliqué.") in html
+    assert "reste active" not in html
+    assert "Synchronisation Attestation Légale réactivée" not in html
+    assert link(app).sync_enabled is False
+
+
 def _admin_of_company_with(app, simulator, count: int) -> tuple[str, str]:
     sim = simulator.sim
     with app.app_context():
