@@ -14,6 +14,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the portal: settings from HIVEO_* variables, then `overrides` (tests)."""
+    from .auth.ratelimit import init_rate_limit
     from .config import load_settings
     from .extensions import init_extensions
     from .fragments import init_fragments
@@ -41,6 +42,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("hiveo").setLevel(logging.INFO)
 
     init_extensions(app)
+    init_rate_limit(app)
     init_reads(app)
     init_fragments(app)
     init_security(app)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from flask import Flask, has_request_context, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -31,13 +29,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
-
-
-@limiter.request_filter
-def _not_rate_limited() -> bool:
-    """Only signing in is rate limited: every other request skips the limiter's work."""
-    return request.endpoint != "auth.login"
 
 # Set on a connection (Session.connection(execution_options=...)) by code that
 # is about to write outside a request, so SQLite takes the write lock at BEGIN.
@@ -102,7 +93,6 @@ def init_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     login_manager.init_app(app)
-    limiter.init_app(app)
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":

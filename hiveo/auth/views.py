@@ -16,10 +16,11 @@ from flask import session as flask_session
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db, limiter
+from ..extensions import db
 from ..htmx import redirect_after_post
 from ..models import User
 from .forms import LoginForm, PasswordChangeForm
+from .ratelimit import check_login_rate
 from .services import AccountError, authenticate, change_password
 
 bp = Blueprint("auth", __name__)
@@ -37,13 +38,10 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
 def login() -> Response | str:
+    if request.method == "POST":
+        check_login_rate()  # per IP; CSRFProtect has checked the token already
     if current_user.is_authenticated and request.method == "GET":
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()

@@ -1,0 +1,47 @@
+"""The per-IP limit on sign-in attempts, asked only where it applies.
+
+Flask-Limiter ran its hooks before, after and at the end of every request of
+the portal to limit one (POST /login): about 60 µs on every page, a tenth of a
+cached page's time (bench/, docs/performance.md). Its engine, the `limits`
+library, is used here directly, with the same storage URLs (memory://,
+redis://...) and the same fixed-window strategy.
+
+The per-address counter of failures (LoginThrottle) is separate: it also
+covers attempts spread over many IPs.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+from flask import Flask, current_app, request
+from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
+
+_EXTENSION = "hiveo_login_rate_limit"
+
+
+@functools.cache
+def _limit(text: str) -> RateLimitItem:
+    return parse(text)
+
+
+def check_login_rate() -> None:
+    """Count one sign-in attempt from this IP; 429 (with Retry-After) beyond the limit."""
+    limiter: FixedWindowRateLimiter = current_app.extensions[_EXTENSION]
+    limit = _limit(current_app.config["LOGIN_RATE_LIMIT"])
+    address = request.remote_addr or "unknown"
+    if limiter.hit(limit, "login", address):
+        return
+    reset_at = limiter.get_window_stats(limit, "login", address).reset_time
+    error = TooManyRequests()
+    error.retry_after = max(1, int(reset_at - time.time()) + 1)
+    raise error
+
+
+def init_rate_limit(app: Flask) -> None:
+    app.extensions[_EXTENSION] = FixedWindowRateLimiter(
+        storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
