@@ -4,17 +4,20 @@ The Documents tab's overview and the company page's list of establishments
 cost a dozen queries and most of the page's rendering. Both depend only on
 the company's establishments, documents and provider links, on the day
 (states such as "expire bientôt" move with it), on the viewer's role and on
-the request's filters. Database triggers raise `companies.data_version` on
-every change to those rows (migration 0005), and every company page reads it
-with the member's access. A fragment is kept under a key made of all of that,
-so a change anywhere, by anyone (a sync, the command line, another worker),
-makes the next request render afresh: entries are never invalidated, only
-never asked for again, and the least recently used go first.
+the request's filters. The organisations list depends on the user's
+memberships and on each of those companies in the same way. Database
+triggers raise `companies.data_version` on every change to those rows
+(migration 0005), and every page reads it with the signed-in user. A
+fragment is kept under a key made of all of that, so a change anywhere, by
+anyone (a sync, the command line, another worker), makes the next request
+render afresh: entries are never invalidated, only never asked for again,
+and the least recently used go first.
 
 Each process keeps its own cache, bounded in bytes (HIVEO_FRAGMENT_CACHE_MB,
 0 turns it off). Only GET requests use it: a POST renders after its own
 writes, which the version it read before them does not describe.
-Fragments hold no per-user or per-session data (no CSRF token, no name).
+Fragments hold no per-session data (no CSRF token) and nothing of the user
+but what their key names (the organisations list is keyed by the user).
 """
 
 from __future__ import annotations
