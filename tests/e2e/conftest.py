@@ -160,8 +160,11 @@ class ConsoleWatch:
             self.problems.append(f"console {message.type}: {message.text}")
 
 
+# The pages below ask for the live server first, so that it starts before their browser
+# context and stops after it: a request still in flight (Chromium fetches the favicon
+# after the page has loaded) must not meet a server already gone and log a console error.
 @pytest.fixture
-def watched_page(page):
+def watched_page(live_server, page):
     """A page that fails the test on any console error or CSP violation."""
     watch = ConsoleWatch()
     watch.attach(page)
@@ -170,7 +173,7 @@ def watched_page(page):
 
 
 @pytest.fixture
-def no_js_page(browser):
+def no_js_page(live_server, browser):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     watch = ConsoleWatch()
