@@ -60,17 +60,6 @@ class Query:
         return translated
 
 
-_ROW_TYPES: dict[tuple[str, ...], type] = {}
-
-
-def _row_type(description) -> type:
-    names = tuple(column[0] for column in description)
-    row_type = _ROW_TYPES.get(names)
-    if row_type is None:
-        row_type = _ROW_TYPES[names] = namedtuple("Row", names, rename=True)
-    return row_type
-
-
 def _driver_connection():
     if has_request_context() and request.method in _READ_METHODS:
         pooled = g.get("_hiveo_read_connection")
@@ -104,7 +93,8 @@ def rows(query: Query, params: dict[str, Any] | None = None) -> list:
         cursor.execute(sql, params)
         row_type = query.row_type
         if row_type is None:
-            row_type = query.row_type = _row_type(cursor.description)
+            names = [column[0] for column in cursor.description]
+            row_type = query.row_type = namedtuple("Row", names, rename=True)
         return [row_type._make(row) for row in cursor.fetchall()]
     finally:
         cursor.close()
