@@ -24,7 +24,7 @@ from flask_wtf.csrf import generate_csrf
 from . import reads
 from .extensions import login_manager
 from .htmx import is_htmx
-from .organisations.services import CompanyRef, MembershipRef
+from .organisations.services import MEMBERSHIP_COLUMNS, MembershipRef, membership_from_row
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
@@ -58,9 +58,7 @@ class SignedInUser(UserMixin):
 
 
 _USER_BY_ID = reads.Query(
-    "SELECT u.id, u.email, u.name, u.is_operator, u.session_token, "
-    "c.id AS company_id, c.siren, c.name AS company_name, c.data_version, m.role, "
-    "EXISTS (SELECT 1 FROM provider_links l WHERE l.company_id = c.id) AS has_links "
+    f"SELECT u.id, u.email, u.name, u.is_operator, u.session_token, {MEMBERSHIP_COLUMNS} "
     "FROM users u LEFT JOIN memberships m ON m.user_id = u.id "
     "LEFT JOIN companies c ON c.id = m.company_id "
     "WHERE u.id = :id ORDER BY c.name, c.id"
@@ -76,11 +74,7 @@ def _load_user(user_id: str) -> SignedInUser | None:
     if not rows or not hmac.compare_digest(rows[0].session_token, token):
         return None
     user = rows[0]
-    memberships = tuple(
-        MembershipRef(CompanyRef(row.company_id, row.siren, row.company_name), row.role,
-                      row.data_version, bool(row.has_links))
-        for row in rows if row.company_id is not None
-    )
+    memberships = tuple(membership_from_row(row) for row in rows if row.company_id is not None)
     return SignedInUser(user.id, user.email, user.name, bool(user.is_operator),
                         user.session_token, memberships)
 

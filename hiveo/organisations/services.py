@@ -132,10 +132,15 @@ class CompanyAccess:
 
 
 # Every page runs these: plain SQL through the driver (hiveo/reads.py).
+# The columns of a membership, as membership_from_row() reads them; the user loader
+# (hiveo/security.py) selects them too, with the user's own.
+MEMBERSHIP_COLUMNS = (
+    "c.id AS company_id, c.siren, c.name AS company_name, c.data_version, m.role, "
+    "EXISTS (SELECT 1 FROM provider_links l WHERE l.company_id = c.id) AS has_links"
+)
 _MEMBERSHIPS = reads.Query(
-    "SELECT c.id, c.siren, c.name, m.role, c.data_version, "
-    "EXISTS (SELECT 1 FROM provider_links l WHERE l.company_id = c.id) AS has_links "
-    "FROM companies c JOIN memberships m ON m.company_id = c.id "
+    f"SELECT {MEMBERSHIP_COLUMNS} FROM companies c "
+    "JOIN memberships m ON m.company_id = c.id "
     "WHERE m.user_id = :user_id ORDER BY c.name, c.id"
 )
 _ESTABLISHMENT_COUNTS = reads.Query(
@@ -154,6 +159,11 @@ class MembershipRef:
     has_provider_links: bool
 
 
+def membership_from_row(row) -> MembershipRef:
+    return MembershipRef(CompanyRef(row.company_id, row.siren, row.company_name), row.role,
+                         row.data_version, bool(row.has_links))
+
+
 def memberships_of(user: User | SignedInUser) -> tuple[MembershipRef, ...]:
     """The user's companies by name, with role and data version; nothing is counted.
 
@@ -162,11 +172,8 @@ def memberships_of(user: User | SignedInUser) -> tuple[MembershipRef, ...]:
     """
     if not isinstance(user, User):
         return user.memberships
-    return tuple(
-        MembershipRef(CompanyRef(row.id, row.siren, row.name), row.role, row.data_version,
-                      bool(row.has_links))
-        for row in reads.rows(_MEMBERSHIPS, {"user_id": user.id})
-    )
+    return tuple(membership_from_row(row)
+                 for row in reads.rows(_MEMBERSHIPS, {"user_id": user.id}))
 
 
 def companies_of(user: User | SignedInUser) -> list[CompanyRef]:
