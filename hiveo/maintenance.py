@@ -203,6 +203,15 @@ class Removal:
     now_named: int = 0  # orphans named by a document committed since the scan
 
 
+def _unlink(path: Path) -> bool:
+    """Delete a file; False when it was already gone (another cleaner, a concurrent fix)."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def remove_stale(report: StorageReport, grace_seconds: float) -> Removal:
     """Delete orphans and temporary files older than the grace period; never a named file."""
     removal = Removal()
@@ -213,9 +222,7 @@ def remove_stale(report: StorageReport, grace_seconds: float) -> Removal:
         if item.name in named and item.relative == f"{item.name[:2]}/{item.name}":
             removal.now_named += 1
             continue
-        try:
-            os.unlink(report.root / item.relative)
-        except FileNotFoundError:
+        if not _unlink(report.root / item.relative):
             continue
         removal.orphans += 1
         removal.orphan_bytes += item.size
@@ -223,9 +230,7 @@ def remove_stale(report: StorageReport, grace_seconds: float) -> Removal:
         if item.age < grace_seconds:
             removal.kept_temporary += 1
             continue
-        try:
-            os.unlink(report.root / item.relative)
-        except FileNotFoundError:
+        if not _unlink(report.root / item.relative):
             continue
         removal.temporary += 1
     return removal
