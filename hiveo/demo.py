@@ -18,7 +18,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from . import clock
+from .core import clock
 from .demo_companies import COMPANIES, DURAND, LEFEVRE, USERS
 from .extensions import begin_write, db
 from .models import Company, User
@@ -74,7 +74,7 @@ def load_demo_documents(companies: dict[str, Company], users: dict[str, User],
     """
     from sqlalchemy import select
 
-    from .documents.services import refuse_document
+    from .dossier.services import refuse_document
     from .factories import make_document
     from .models import Establishment
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, has_request_context, request
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -79,10 +81,8 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock(connection) else "BEGIN")
 
 
-def init_extensions(app: Flask) -> None:
+def init_extensions(app: Flask, render_migration_item: Callable[..., str | bool]) -> None:
     db.init_app(app)
-    from .models import render_migration_item
-
     migrate.init_app(
         app,
         db,

@@ -90,10 +90,10 @@ def make_document(
     replaces: Document | None = None,
 ) -> Document:
     """A document with a generated PDF, through the same service as uploads."""
-    from .documents.catalogue import CATALOGUE
-    from .documents.services import add_document
+    from .dossier.catalogue import CATALOGUE
+    from .dossier.services import add_document
+    from .dossier.storage import storage
     from .pdfgen import make_pdf
-    from .storage import storage
 
     spec = CATALOGUE[doc_type]
     if content is None:
@@ -127,10 +127,10 @@ def add_documents_bulk(company: Company, rows: list[dict], *, content: bytes | N
     optionally validity_end. All share one stored PDF. Single-occurrence slots
     must not repeat: this is a fast path, not a second set of rules.
     """
-    from .documents.catalogue import CATALOGUE, effective_end
+    from .dossier.catalogue import CATALOGUE, effective_end
+    from .dossier.storage import storage
     from .models import slot_key, utcnow
     from .pdfgen import make_pdf
-    from .storage import storage
 
     stored = storage().save_chunks([content or make_pdf("Document", [company.name])])
     now = utcnow()

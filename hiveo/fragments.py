@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, current_app, render_template, request
 from markupsafe import Markup
 
-from . import clock
+from .core import clock
 
 if TYPE_CHECKING:
     from .organisations.services import CompanyAccess

@@ -34,11 +34,12 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from .documents.catalogue import CATALOGUE
+from .core.text import plural, size_fr
+from .dossier.catalogue import CATALOGUE
+from .dossier.storage import storage as configured_storage
 from .extensions import db
 from .identifiers import format_siren
 from .models import Company, Document
-from .storage import storage as configured_storage
 
 DEFAULT_GRACE_HOURS = 24.0
 SHOWN = 10
@@ -239,9 +240,6 @@ def remove_stale(report: StorageReport, grace_seconds: float) -> Removal:
 # -- what people read ------------------------------------------------------------
 
 
-def _plural(count: int, singular: str, plural: str) -> str:
-    return f"{count} {singular if count <= 1 else plural}"
-
 
 def format_age(seconds: float) -> str:
     seconds = int(seconds)
@@ -256,13 +254,6 @@ def format_age(seconds: float) -> str:
     return f"{hours // 24} j"
 
 
-def _size(count: int) -> str:
-    if count < 1024:
-        return _plural(count, "octet", "octets")
-    if count < 1024 * 1024:
-        return f"{count / 1024:.1f} Ko".replace(".", ",")
-    return f"{count / (1024 * 1024):.1f} Mo".replace(".", ",")
-
 
 def _hours(value: float) -> str:
     return f"{value:g} h".replace(".", ",")
@@ -270,7 +261,7 @@ def _hours(value: float) -> str:
 
 def _echo_loose(title: str, items: list[LooseFile]) -> None:
     click.echo(f"{title} : {len(items)}"
-               + (f" ({_size(sum(item.size for item in items))})" if items else ""))
+               + (f" ({size_fr(sum(item.size for item in items))})" if items else ""))
     for item in items[:SHOWN]:
         click.echo(f"  {item.relative} (âge : {format_age(item.age)})")
     if len(items) > SHOWN:
@@ -302,8 +293,8 @@ def storage_check(fix: bool, grace_hours: float) -> None:
     root = configured_storage().root
     report = scan(root, referenced_digests())
     click.echo(f"Stockage : {root}")
-    click.echo(f"{_plural(report.files, 'fichier stocké', 'fichiers stockés')}, "
-               f"{_plural(report.referenced, 'empreinte référencée', 'empreintes référencées')} "
+    click.echo(f"{plural(report.files, 'fichier stocké', 'fichiers stockés')}, "
+               f"{plural(report.referenced, 'empreinte référencée', 'empreintes référencées')} "
                "par les documents.")
     _echo_loose("Fichiers orphelins (aucun document ne les référence)", report.orphans)
     _echo_loose("Fichiers temporaires restants (tmp/)", report.temporary)
@@ -316,18 +307,18 @@ def storage_check(fix: bool, grace_hours: float) -> None:
         removal = remove_stale(report, grace_hours * 3600)
         click.echo(
             f"Supprimés (plus anciens que {grace}) : "
-            f"{_plural(removal.orphans, 'fichier orphelin', 'fichiers orphelins')} "
-            f"({_size(removal.orphan_bytes)}) et "
-            f"{_plural(removal.temporary, 'fichier temporaire', 'fichiers temporaires')}.")
+            f"{plural(removal.orphans, 'fichier orphelin', 'fichiers orphelins')} "
+            f"({size_fr(removal.orphan_bytes)}) et "
+            f"{plural(removal.temporary, 'fichier temporaire', 'fichiers temporaires')}.")
         if removal.kept_orphans or removal.kept_temporary:
             click.echo(
                 f"Conservés (plus récents que {grace} : une synchronisation en cours peut "
                 "encore s'en servir) : "
-                f"{_plural(removal.kept_orphans, 'fichier orphelin', 'fichiers orphelins')} et "
-                f"{_plural(removal.kept_temporary, 'fichier temporaire', 'fichiers temporaires')}."
+                f"{plural(removal.kept_orphans, 'fichier orphelin', 'fichiers orphelins')} et "
+                f"{plural(removal.kept_temporary, 'fichier temporaire', 'fichiers temporaires')}."
             )
         if removal.now_named:
-            click.echo("Conservés : " + _plural(
+            click.echo("Conservés : " + plural(
                 removal.now_named, "fichier désormais référencé", "fichiers désormais référencés")
                 + " par un document enregistré pendant la vérification.")
     elif report.orphans or report.temporary:
@@ -336,7 +327,7 @@ def storage_check(fix: bool, grace_hours: float) -> None:
     if missing or corrupt:
         click.echo(
             f"À reprendre par une personne : "
-            f"{_plural(missing + corrupt, 'document', 'documents')} sans fichier intact "
+            f"{plural(missing + corrupt, 'document', 'documents')} sans fichier intact "
             "(cette commande ne modifie jamais les documents).")
         raise SystemExit(1)
     click.echo("Chaque document a son fichier, intact.")

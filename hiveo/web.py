@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
 from typing import NoReturn
-from zoneinfo import ZoneInfo
 
 from flask import (
     Flask,
@@ -21,10 +19,10 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
+from .core.text import format_date, format_datetime, plural
 from .htmx import is_htmx
 from .identifiers import format_siren, format_siret
 
-PARIS = ZoneInfo("Europe/Paris")
 log = logging.getLogger("hiveo")
 
 _ERROR_TEXTS = {
@@ -62,23 +60,6 @@ def page_number() -> int:
     return int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
 
 
-def format_date(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(PARIS).date()
-    return value.strftime("%d/%m/%Y")
-
-
-def format_datetime(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
-
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    word = singular if count in (0, 1) else (plural_form or singular + "s")
-    return f"{count} {word}"
 
 
 def error_response(status: int, message: str | None = None) -> Response:

@@ -32,10 +32,10 @@ from typing import Any
 
 from flask import Flask
 
-from hiveo.documents.catalogue import CATALOGUE
+from hiveo.dossier.catalogue import CATALOGUE
+from hiveo.dossier.storage import LocalStorage
 from hiveo.extensions import db
 from hiveo.models import slot_key
-from hiveo.storage import LocalStorage
 
 SWITCH_ACTIONS = ("sync.disabled", "sync.enabled")
 MANUAL = "manual"

@@ -9,12 +9,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .. import clock
 from ..clitools import company_by_siren, fail
+from ..core import clock
+from ..dossier import services
+from ..dossier.export import export_dossier
+from ..dossier.storage import storage
 from ..extensions import begin_write, db
-from ..storage import storage
-from . import services
-from .export import export_dossier
 
 documents = AppGroup("documents", help="Documents des dossiers.")
 dossier = AppGroup("dossier", help="Dossiers des entreprises.")

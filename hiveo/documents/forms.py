@@ -5,7 +5,7 @@ from wtforms import DateField, FileField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from .catalogue import CATALOGUE
+from ..dossier.catalogue import CATALOGUE
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 NO_REPLACEMENT = SelectChoice("", "Aucun : c'est un document de plus")

@@ -23,7 +23,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
-from .. import clock
+from ..core import clock
+from ..dossier import services
+from ..dossier.catalogue import CATALOGUE
+from ..dossier.managed import managed_types
+from ..dossier.queries import establishment_slots, filtered_items, load_dossier
+from ..dossier.states import State, document_state
+from ..dossier.storage import storage
 from ..extensions import db
 from ..fragments import cached_fragment, company_key
 from ..htmx import (
@@ -38,14 +44,8 @@ from ..organisations.services import CompanyAccess, companies_of
 from ..organisations.views import require_member
 from ..providers import PROVIDERS
 from ..security import FILE_CONTENT_SECURITY_POLICY
-from ..storage import storage
-from ..sync.managed import managed_types
 from ..web import abort_fr, page_number
-from . import services
-from .catalogue import CATALOGUE
-from .dossier import establishment_slots, filtered_items, load_dossier
 from .forms import NO_REPLACEMENT, UploadForm
-from .states import State, document_state
 
 bp = Blueprint("documents", __name__)
 bp.record_once(

@@ -35,7 +35,7 @@ from urllib3.exceptions import (
 )
 from urllib3.util.retry import Retry
 
-from hiveo.storage import ChecksumMismatch, StoredFile, TooLarge
+from hiveo.dossier.storage import ChecksumMismatch, StoredFile, TooLarge
 
 # A provider file larger than this is refused whatever the listing announces.
 MAX_FILE_BYTES = 50 * 1024 * 1024

@@ -10,12 +10,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from .. import clock
-from ..documents import services
-from ..documents.catalogue import CATALOGUE
+from ..core import clock
 from ..documents.forms import RefuseForm
-from ..documents.states import document_state
 from ..documents.views import send_document_file
+from ..dossier import services
+from ..dossier.catalogue import CATALOGUE
+from ..dossier.states import document_state
 from ..extensions import db
 from ..htmx import render
 from ..models import Company, Document, Establishment, ReviewState, User

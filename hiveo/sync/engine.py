@@ -24,8 +24,10 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from ..documents.catalogue import CATALOGUE, effective_end
-from ..documents.services import lock_company
+from ..core.locks import lock_company
+from ..core.text import plural
+from ..dossier.catalogue import CATALOGUE, effective_end
+from ..dossier.storage import storage
 from ..extensions import begin_write, db
 from ..identifiers import format_siret
 from ..models import (
@@ -40,9 +42,7 @@ from ..models import (
 )
 from ..providers import PROVIDERS, connector_for, supplied_types
 from ..providers.base import Account, ProviderError, RemoteDocument, latest_instant
-from ..storage import storage
-from .locks import run_lock
-from .managed import lock_link
+from .locks import lock_link, run_lock
 from .rules import Action, Held, decide
 
 log = logging.getLogger("hiveo.sync")
@@ -110,28 +110,25 @@ class RunReport:
         return count_sentence(self.counts, name)
 
 
-def _plural(count: int, singular: str, plural: str) -> str:
-    return f"{count} {singular if count <= 1 else plural}"
-
 
 def count_sentence(counts: dict[str, int], provider_name: str) -> str:
     """"12 documents importés, 2 remplacés par une version plus récente, …" (non-zero parts)."""
     parts = []
     if counts["imported"]:
-        parts.append(_plural(counts["imported"], "document importé", "documents importés"))
+        parts.append(plural(counts["imported"], "document importé", "documents importés"))
     if counts["replaced"]:
-        parts.append(_plural(counts["replaced"], "remplacé par une version plus récente",
+        parts.append(plural(counts["replaced"], "remplacé par une version plus récente",
                              "remplacés par une version plus récente"))
     if counts["kept"]:
-        parts.append(_plural(counts["kept"], "conservé (votre version est plus récente)",
+        parts.append(plural(counts["kept"], "conservé (votre version est plus récente)",
                              "conservés (votre version est plus récente)"))
     if counts["awaiting"]:
         parts.append(f"{counts['awaiting']} en attente de validation chez {provider_name}")
     if counts["refused"]:
-        parts.append(_plural(counts["refused"], f"refusé par {provider_name}",
+        parts.append(plural(counts["refused"], f"refusé par {provider_name}",
                              f"refusés par {provider_name}"))
     if counts["skipped"]:
-        parts.append(_plural(counts["skipped"], "ignoré", "ignorés"))
+        parts.append(plural(counts["skipped"], "ignoré", "ignorés"))
     if not parts:
         return f"Aucun changement : le dossier est à jour avec {provider_name}."
     return ", ".join(parts)

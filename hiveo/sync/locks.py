@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..models import ProviderLink
 
 
 def _namespace(provider: str) -> int:
@@ -60,3 +61,13 @@ def run_lock(company_id: int, provider: str) -> Iterator[bool]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def lock_link(company_id: int, provider: str) -> ProviderLink | None:
+    """The company's link to a provider, re-read and locked until the transaction ends."""
+    return db.session.scalar(
+        select(ProviderLink)
+        .where(ProviderLink.company_id == company_id, ProviderLink.provider == provider)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )

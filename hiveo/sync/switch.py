@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..documents.services import audit
+from ..core.audit import audit
 from ..extensions import begin_write, db
 from ..models import User, utcnow
 from ..providers import PROVIDERS
 from .engine import RunReport, sync_company
-from .managed import lock_link
+from .locks import lock_link
 
 
 class SwitchError(ValueError):

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from ..documents.catalogue import CATALOGUE
+from ..dossier.catalogue import CATALOGUE
 from ..extensions import db
 from ..htmx import is_htmx, render, render_fragment
 from ..models import Establishment, ProviderLink

@@ -33,7 +33,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from hiveo.demo_companies import make_siret
-from hiveo.documents import services
+from hiveo.dossier import services
 from hiveo.extensions import db
 from hiveo.factories import make_company, make_user
 from hiveo.models import Company, User

@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from hiveo.documents.catalogue import CATALOGUE, add_months, document_type, effective_end
-from hiveo.documents.states import State, validity_state
+from hiveo.dossier.catalogue import CATALOGUE, add_months, document_type, effective_end
+from hiveo.dossier.states import State, validity_state
 
 
 def test_catalogue_has_the_seven_types_with_their_levels():

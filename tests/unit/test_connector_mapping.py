@@ -11,7 +11,7 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
-from hiveo.documents.catalogue import CATALOGUE
+from hiveo.dossier.catalogue import CATALOGUE
 from hiveo.providers import (
     PROVIDERS,
     configured_providers,

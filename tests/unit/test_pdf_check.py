@@ -16,8 +16,8 @@ import pytest
 from pypdf import PdfWriter
 
 from hiveo.config import ConfigError, load_settings
-from hiveo.documents import pdf, pdfcheck
-from hiveo.documents.pdf import PdfInfo, PdfRejected, inspect_pdf, inspect_pdf_isolated
+from hiveo.dossier import pdf, pdfcheck
+from hiveo.dossier.pdf import PdfInfo, PdfRejected, inspect_pdf, inspect_pdf_isolated
 from hiveo.pdfgen import make_pdf
 from tests.hostile import build
 

@@ -2,9 +2,9 @@
 
 from datetime import UTC, date, datetime
 
-from hiveo.documents.catalogue import CATALOGUE, COMPANY_TYPES
-from hiveo.documents.dossier import build_slots
-from hiveo.documents.states import State
+from hiveo.dossier.catalogue import CATALOGUE, COMPANY_TYPES
+from hiveo.dossier.queries import build_slots
+from hiveo.dossier.states import State
 from hiveo.models import Document, Establishment
 
 TODAY = date(2026, 11, 29)

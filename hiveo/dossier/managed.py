@@ -33,12 +33,3 @@ def managed_types(company_id: int, *, lock: bool = False) -> dict[str, str]:
                 managed.setdefault(code, provider)
     return managed
 
-
-def lock_link(company_id: int, provider: str) -> ProviderLink | None:
-    """The company's link to a provider, re-read and locked until the transaction ends."""
-    return db.session.scalar(
-        select(ProviderLink)
-        .where(ProviderLink.company_id == company_id, ProviderLink.provider == provider)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )

@@ -13,15 +13,16 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import select
 
+from ..core.audit import audit
+from ..core.locks import lock_company
 from ..extensions import db
 from ..identifiers import InvalidIdentifier, validate_siret
 from ..models import (
-    AuditEvent,
     Company,
     Document,
     Establishment,
@@ -31,9 +32,11 @@ from ..models import (
     slot_key,
     utcnow,
 )
-from ..storage import StoredFile, storage
+from ..providers import PROVIDERS
 from .catalogue import CATALOGUE, DocumentType, effective_end
+from .managed import managed_types
 from .pdf import PdfRejected, inspect_pdf_isolated
+from .storage import StoredFile, storage
 
 
 class DocumentError(ValueError):
@@ -62,20 +65,6 @@ class Problems:
             raise DocumentError(message, field_name)
 
 
-def lock_company(company_id: int) -> None:
-    """Serialise the dossier changes of one company (PostgreSQL row lock).
-
-    FOR NO KEY UPDATE: it excludes the other dossier changes, but not the
-    key-share lock that inserting a row referring to the company takes (a new
-    provider link, an audit event). With FOR UPDATE, two runs of one company
-    by two providers, each having just inserted its link, deadlocked here.
-
-    On SQLite every writing transaction already holds the database's write
-    lock from its BEGIN IMMEDIATE.
-    """
-    db.session.execute(
-        select(Company.id).where(Company.id == company_id).with_for_update(key_share=True)
-    )
 
 
 def check_type(code: str, problems: Problems) -> DocumentType | None:
@@ -88,9 +77,6 @@ def check_type(code: str, problems: Problems) -> DocumentType | None:
 def check_slot_open(company: Company, doc_type: DocumentType | None, problems: Problems,
                     managed: dict[str, str] | None = None) -> None:
     """While a provider's sync is on, the types it supplies are not uploaded by hand."""
-    from ..providers import PROVIDERS
-    from ..sync.managed import managed_types
-
     if doc_type is None:
         return
     # Locked: the switch cannot turn on between this check and the upload's commit.
@@ -247,12 +233,6 @@ def check_filename(name: str | None) -> str:
     return name.strip()
 
 
-def audit(company_id: int | None, user: User | None, action: str, **details: Any) -> AuditEvent:
-    event = AuditEvent(
-        company_id=company_id, user_id=user.id if user else None, action=action, details=details
-    )
-    db.session.add(event)
-    return event
 
 
 def make_current(document: Document, now: datetime) -> list[Document]:

@@ -1,0 +1,54 @@
+"""Small French text helpers: plurals, numbers, sizes, dates. One home for each."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from .clock import PARIS
+
+# A narrow no-break space, as French typography puts between thousands and before units.
+NNBSP = "\u202f"
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """"0 document", "1 document", "2 documents": French keeps 0 and 1 singular."""
+    word = singular if abs(count) < 2 else (plural_form or singular + "s")
+    return f"{count} {word}"
+
+
+def decimal_fr(value: float, digits: int = 1) -> str:
+    """A decimal number the French way: "0,6", "12,5"; integers lose their ",0"."""
+    text = f"{value:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def size_fr(count: int) -> str:
+    """A file size people read: "512 octets", "0,6 Ko", "4,2 Mo"."""
+    if count < 1024:
+        return plural(count, "octet")
+    if count < 1024 * 1024:
+        return f"{decimal_fr(count / 1024)} Ko"
+    return f"{decimal_fr(count / (1024 * 1024))} Mo"
+
+
+def megabytes_fr(count: int) -> str:
+    """A size limit in whole megabytes: "10 Mo"."""
+    return f"{count // (1024 * 1024)} Mo"
+
+
+def format_date(value: date | datetime | None) -> str:
+    """"01/12/2026"; a datetime is read in Paris time."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(PARIS).date()
+    return value.strftime("%d/%m/%Y")
+
+
+def format_datetime(value: datetime | None) -> str:
+    """"01/12/2026 à 14:05", in Paris time."""
+    if value is None:
+        return ""
+    return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
