@@ -219,16 +219,20 @@ def upload(siren: str) -> Response:
         validity_end=form.validity_end.data, replaces=form.replaces.data or None,
         validated=auto,
     )
+    kept = _kept_file(access, request.form.get("kept_file", ""))
     try:
         document = services.submit_upload(
             access.company, submission, upload_file.stream if upload_file else None,
             upload_file.filename if upload_file else None,
             uploaded_by=current_user, today=clock.today(), problems=problems,
+            kept=kept, keep_on_refusal=True,
         )
     except services.UploadRejected as rejected:
         db.session.rollback()
-        return _upload_errors(access, form, rejected.problems)
+        _remember_kept_file(access, rejected.kept)
+        return _upload_errors(access, form, rejected.problems, rejected.kept)
     db.session.commit()
+    _remember_kept_file(access, None)
     doc_type = CATALOGUE[document.doc_type]
     if auto:
         flash(f"Document déposé et validé : {doc_type.label}.", "success")
@@ -241,12 +245,34 @@ def upload(siren: str) -> Response:
     return redirect_after_post(url_for("documents.dossier", siren=access.company.siren))
 
 
-def _upload_errors(access: CompanyAccess, form: UploadForm, problems) -> Response:
+# A file kept from a refused submission is offered again only to the session that sent it.
+_KEPT_KEY = "kept_upload"
+
+
+def _kept_file(access: CompanyAccess, token: str) -> services.KeptFile | None:
+    remembered = session.get(_KEPT_KEY) or {}
+    if not token or remembered.get("token") != token or (
+            remembered.get("company_id") != access.company.id):
+        return None
+    return services.KeptFile.find(token, remembered.get("filename", "document.pdf"))
+
+
+def _remember_kept_file(access: CompanyAccess, kept: services.KeptFile | None) -> None:
+    if kept is None:
+        session.pop(_KEPT_KEY, None)
+    else:
+        session[_KEPT_KEY] = {"token": kept.token, "filename": kept.filename,
+                              "company_id": access.company.id}
+
+
+def _upload_errors(access: CompanyAccess, form: UploadForm, problems,
+                   kept: services.KeptFile | None = None) -> Response:
     for field_name, message in problems.items:
         field = getattr(form, field_name, None) if field_name else None
         if field is not None and message not in field.errors:
             field.errors = [*field.errors, message]
     context = _upload_context(access, form, problems)
+    context["kept"] = kept
     if is_partial():
         return render_fragment("documents/_upload_form.html", 422, **context)
     return render("documents/upload.html", "documents/_upload_form.html", 422, **context)

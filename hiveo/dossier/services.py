@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import tempfile
 import unicodedata
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from sqlalchemy import insert, select
 from ..core.audit import audit
 from ..core.dates import out_of_range
 from ..core.locks import lock_company
+from ..core.text import megabytes_fr
 from ..extensions import db
 from ..identifiers import InvalidIdentifier, validate_siret
 from ..models import (
@@ -118,8 +120,12 @@ def check_dates(
         problems.add("La date de délivrance ne peut pas être dans le futur.", "issue_date")
     start = validity_start or issue_date
     if start is not None and validity_end is not None and start > validity_end:
+        # The end date is the one at fault when no start was typed: the issue date stands in.
         problems.add(
-            "Le début de validité ne peut pas être après la fin de validité.", "validity_start"
+            "La fin de validité ne peut pas précéder le début de validité."
+            if validity_start is not None else
+            "La fin de validité ne peut pas précéder la date de délivrance.",
+            "validity_end",
         )
     if doc_type is not None and doc_type.end_required and validity_end is None:
         problems.add(
@@ -193,7 +199,7 @@ def spool_upload(stream: BinaryIO, max_bytes: int) -> Path:
 
 
 def _too_large(max_bytes: int) -> str:
-    return f"Le fichier dépasse la taille maximale de {max_bytes // (1024 * 1024)} Mo."
+    return f"Le fichier est trop volumineux : {megabytes_fr(max_bytes)} au plus."
 
 
 def check_pdf(path: Path, max_bytes: int) -> None:
@@ -371,13 +377,59 @@ def add_document(
     return document
 
 
-class UploadRejected(DocumentError):
-    """An upload refused by one or more checks; `problems` holds every one, by field."""
+@dataclass(frozen=True)
+class KeptFile:
+    """A file that passed its checks in a submission refused for another reason.
 
-    def __init__(self, problems: Problems):
+    Kept under a random token in the store's temporary folder, so that the
+    person corrects the form without choosing the file again; `storage check
+    --fix` removes the ones never submitted again. Callers bind the token to
+    the person who sent the file (the session); the token alone is no right.
+    """
+
+    token: str
+    filename: str
+    size: int
+
+    @property
+    def path(self) -> Path:
+        return _kept_directory() / f"kept-{self.token}"
+
+    @classmethod
+    def find(cls, token: str, filename: str) -> KeptFile | None:
+        """The kept file of `token`, if it is still there."""
+        if not (token.isascii() and len(token) == 32 and all(c in _TOKEN_CHARS for c in token)):
+            return None
+        path = _kept_directory() / f"kept-{token}"
+        return cls(token, filename, path.stat().st_size) if path.is_file() else None
+
+
+_TOKEN_CHARS = frozenset("0123456789abcdef")
+
+
+def _kept_directory() -> Path:
+    return Path(storage().root) / "tmp"
+
+
+def _keep(spooled: Path, filename: str) -> KeptFile:
+    token = secrets.token_hex(16)
+    kept = KeptFile(token, filename, spooled.stat().st_size)
+    os.replace(spooled, kept.path)
+    return kept
+
+
+class UploadRejected(DocumentError):
+    """An upload refused by one or more checks; `problems` holds every one, by field.
+
+    `kept` is the submitted file when it passed its own checks: the next
+    submission may name it instead of sending it again.
+    """
+
+    def __init__(self, problems: Problems, kept: KeptFile | None = None):
         field_name, message = problems.items[0]
         super().__init__(message, field_name)
         self.problems = problems
+        self.kept = kept
 
 
 @dataclass(frozen=True)
@@ -415,6 +467,8 @@ def submit_upload(
     uploaded_by: User | None,
     today: date,
     problems: Problems | None = None,
+    kept: KeptFile | None = None,
+    keep_on_refusal: bool = False,
 ) -> Document:
     """Check everything about an upload, then store its file, then record it.
 
@@ -425,6 +479,10 @@ def submit_upload(
     reaches storage only once all of it is accepted, so a refusal leaves
     nothing behind. `problems` may hold refusals the caller found already
     (a form's own validation).
+
+    Without a new file, `kept` (a file kept from a refused submission) is
+    used. With `keep_on_refusal`, a file that passed its checks in a refused
+    submission is kept and returned in UploadRejected.kept.
     """
     problems = problems if problems is not None else Problems()
     doc_type = check_type(submission.doc_type, problems)
@@ -437,20 +495,31 @@ def submit_upload(
 
     max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     spooled: Path | None = None
+    file_ok = False
     try:
-        if stream is None or not filename:
+        if (stream is None or not filename) and kept is not None:
+            filename, spooled = kept.filename, kept.path
+        elif stream is None or not filename:
             problems.add("Choisissez le fichier PDF à déposer.", "file")
-        else:
-            try:
+        try:
+            if spooled is None and stream is not None and filename:
                 filename = check_filename(filename)
                 spooled = spool_upload(stream, max_bytes)
+            if spooled is not None:
                 check_pdf(spooled, max_bytes)
-            except DocumentError as error:
-                problems.add(str(error), "file")
+                file_ok = True
+        except DocumentError as error:
+            problems.add(str(error), "file")
         if problems:
+            if keep_on_refusal and file_ok and spooled is not None and filename:
+                kept = kept if spooled == (kept.path if kept else None) else _keep(
+                    spooled, filename)
+                spooled = None
+                raise UploadRejected(problems, kept)
             raise UploadRejected(problems)
         assert doc_type is not None and submission.issue_date is not None and filename
-        with spooled.open("rb") as handle:  # type: ignore[union-attr]
+        assert spooled is not None
+        with spooled.open("rb") as handle:
             stored = storage().save(handle, max_bytes=max_bytes)
     finally:
         if spooled is not None:
