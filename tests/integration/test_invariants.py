@@ -47,19 +47,19 @@ from hypothesis.stateful import (
 from sqlalchemy import select, text
 
 from hiveo import create_app
-from hiveo.demo_companies import make_siret
+from hiveo.demo.companies import make_siret
+from hiveo.demo.factories import make_company, make_user
+from hiveo.demo.pdfgen import make_pdf
 from hiveo.documents import services
 from hiveo.documents.catalogue import CATALOGUE, Level
 from hiveo.documents.export import export_dossier
 from hiveo.extensions import db
-from hiveo.factories import make_company, make_user
 from hiveo.models import Company, Document, Establishment, ProviderLink, User
-from hiveo.pdfgen import make_pdf
-from hiveo.providers.simulator.catalogue import KINDS, STATES
 from hiveo.storage import storage
 from hiveo.sync.engine import sync_company
 from hiveo.sync.managed import managed_types
 from hiveo.sync.switch import set_sync_enabled
+from simulator.catalogue import KINDS, STATES
 from tests.conftest import TODAY, empty_database
 from tests.invariants import Dump, check_invariants
 

@@ -16,9 +16,9 @@ import pytest
 from pypdf import PdfWriter
 
 from hiveo.config import ConfigError, load_settings
+from hiveo.demo.pdfgen import make_pdf
 from hiveo.documents import pdf, pdfcheck
 from hiveo.documents.pdf import PdfInfo, PdfRejected, inspect_pdf, inspect_pdf_isolated
-from hiveo.pdfgen import make_pdf
 from tests.hostile import build
 
 CORPUS_DIR = Path(build.__file__).parent

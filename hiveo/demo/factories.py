@@ -13,11 +13,11 @@ from datetime import date
 from sqlalchemy import insert, select
 from stdnum import luhn
 
-from .auth.services import create_user
-from .demo_companies import ADDRESSES, make_siret
-from .extensions import db
-from .models import Company, Document, Establishment, User
-from .organisations.services import add_member, create_company, search_text_for
+from ..auth.services import create_user
+from ..extensions import db
+from ..models import Company, Document, Establishment, User
+from ..organisations.services import add_member, create_company, search_text_for
+from .companies import ADDRESSES, make_siret
 
 _siren_counter = itertools.count(1)
 
@@ -90,10 +90,10 @@ def make_document(
     replaces: Document | None = None,
 ) -> Document:
     """A document with a generated PDF, through the same service as uploads."""
-    from .documents.catalogue import CATALOGUE
-    from .documents.services import add_document
+    from ..documents.catalogue import CATALOGUE
+    from ..documents.services import add_document
+    from ..storage import storage
     from .pdfgen import make_pdf
-    from .storage import storage
 
     spec = CATALOGUE[doc_type]
     if content is None:
@@ -127,10 +127,10 @@ def add_documents_bulk(company: Company, rows: list[dict], *, content: bytes | N
     optionally validity_end. All share one stored PDF. Single-occurrence slots
     must not repeat: this is a fast path, not a second set of rules.
     """
-    from .documents.catalogue import CATALOGUE, effective_end
-    from .models import slot_key, utcnow
+    from ..documents.catalogue import CATALOGUE, effective_end
+    from ..models import slot_key, utcnow
+    from ..storage import storage
     from .pdfgen import make_pdf
-    from .storage import storage
 
     stored = storage().save_chunks([content or make_pdf("Document", [company.name])])
     now = utcnow()
