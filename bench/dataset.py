@@ -10,8 +10,8 @@ from flask_migrate import upgrade
 from sqlalchemy import select, text
 
 from hiveo import create_app
+from hiveo.demo.factories import add_documents_bulk, add_establishments, make_company, make_user
 from hiveo.extensions import db
-from hiveo.factories import add_documents_bulk, add_establishments, make_company, make_user
 from hiveo.models import Establishment
 
 PASSWORD = "bench password 2026"

@@ -211,8 +211,8 @@ def _sync_database(url: str, storage: str, instance_dir: str) -> tuple[str, list
     from flask_migrate import upgrade
 
     from hiveo import create_app
+    from hiveo.demo.factories import make_company, make_user
     from hiveo.extensions import db
-    from hiveo.factories import make_company, make_user
     from hiveo.models import Establishment
 
     dataset.reset_database(url)

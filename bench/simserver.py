@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 
-from hiveo.providers.simulator import Simulator, serve_in_thread
+from simulator import Simulator, serve_in_thread
 
 from .dataset import TODAY
 

@@ -53,7 +53,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import demo, maintenance
+    from . import maintenance
     from .auth import cli as auth_cli
     from .auth.views import bp as auth_bp
     from .documents import cli as documents_cli
@@ -73,5 +73,19 @@ def _register_blueprints(app: Flask) -> None:
     organisations_cli.register(app)
     documents_cli.register(app)
     sync_cli.register(app)
-    demo.register(app)
     maintenance.register(app)
+    _register_demo_command(app)
+
+
+def _register_demo_command(app: Flask) -> None:
+    from flask.cli import AppGroup
+
+    demo = AppGroup("demo", help="Données de démonstration.")
+    app.cli.add_command(demo)
+
+    @demo.command("load", help="Charge les données de démonstration si la base est vide.")
+    def demo_load() -> None:
+        # Imported here, not above: production start-up never loads hiveo.demo.
+        from .demo.load import load_command
+
+        load_command(app.config["ARGON2_PROFILE"])

@@ -1,6 +1,6 @@
 """`flask storage check [--fix] [--grace-hours N]`: stored files against the documents.
 
-The store (`hiveo.storage.LocalStorage`) keeps each file at `<root>/ab/<sha256>`
+The store (`hiveo.dossier.storage.LocalStorage`) keeps each file at `<root>/ab/<sha256>`
 and writes incoming bytes under `<root>/tmp/` first. Nothing in the portal
 deletes a stored file: a failed synchronisation leaves the files it received
 for the next run to reuse, and a killed process may leave a temporary file.

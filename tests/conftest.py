@@ -159,7 +159,7 @@ class Cast:
 
 @pytest.fixture
 def cast(app: Flask) -> Cast:
-    from hiveo.factories import make_company, make_user
+    from hiveo.demo.factories import make_company, make_user
 
     with app.app_context():
         acme = make_company("Acme Nettoyage", siren="732829320", establishments=3)
@@ -204,7 +204,7 @@ class SimulatorHandle:
 @pytest.fixture
 def simulator() -> Iterator[SimulatorHandle]:
     """An empty provider simulator over real HTTP on loopback."""
-    from hiveo.providers.simulator import Simulator, serve_in_thread
+    from simulator import Simulator, serve_in_thread
 
     sim = Simulator(today=TODAY, seed=None)
     server, url = serve_in_thread(sim)

@@ -8,7 +8,7 @@ import zlib
 
 from pypdf import PdfWriter
 
-from hiveo.pdfgen import make_pdf
+from hiveo.demo.pdfgen import make_pdf
 from tests.hostile.build import PAGE, classic_pdf
 
 

@@ -1,4 +1,4 @@
-"""Provider platforms: one module per contract, and the bundled simulator.
+"""Provider platforms: one module per contract (their simulator is `simulator/`, not here).
 
 The registry below is the only place that lists the providers. A provider
 module exposes PROVIDER (its id), DISPLAY_NAME, URL_KEY (the config key whose

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from hiveo.demo.factories import make_company, make_user
 from hiveo.extensions import db
-from hiveo.factories import make_company, make_user
 from tests import pdfs
 from tests.e2e.test_navigation import profile_menu
 from tests.helpers import PASSWORD

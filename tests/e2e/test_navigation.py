@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from hiveo.demo.factories import add_establishments, make_company, make_user
 from hiveo.extensions import db
-from hiveo.factories import add_establishments, make_company, make_user
 from hiveo.organisations.services import add_establishment
 from tests.helpers import PASSWORD
 

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from hiveo.demo.factories import make_company, make_user
 from hiveo.extensions import db
-from hiveo.factories import make_company, make_user
 from hiveo.sync.engine import sync_company
 from tests.e2e.conftest import axe_violations
 from tests.e2e.test_navigation import profile_menu

@@ -3,7 +3,7 @@
     .venv/bin/python -m tests.hostile.build          # rewrite the files
     .venv/bin/python -m tests.hostile.build --check  # exit 1 if a file differs
 
-Only the standard library, pypdf and hiveo.pdfgen are used, and nothing random
+Only the standard library, pypdf and hiveo.demo.pdfgen are used, and nothing random
 or dated goes in, so the output depends only on the versions of zlib (see
 BUILT_WITH_ZLIB; update it when you rebuild with another) and pypdf (the
 encrypted file). `CORPUS` is also what the tests iterate over: each entry
@@ -25,7 +25,7 @@ from pathlib import Path
 from pypdf import PdfWriter
 from pypdf.generic import ArrayObject, ByteStringObject
 
-from hiveo.pdfgen import make_pdf
+from hiveo.demo.pdfgen import make_pdf
 
 HERE = Path(__file__).resolve().parent
 # The zlib the committed files were built with: another one compresses differently.

@@ -23,11 +23,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from hiveo.demo_companies import BERNARD, HORIZON, LEFEVRE, MARTIN
+from hiveo.demo.companies import BERNARD, HORIZON, LEFEVRE, MARTIN
 from hiveo.dossier.storage import LocalStorage
 from hiveo.providers import connector_for
 from hiveo.providers.base import Connector, ProviderError, RemoteDocument
-from hiveo.providers.simulator import ACTRADIS, AL, Simulator, serve_in_thread
+from simulator import ACTRADIS, AL, Simulator, serve_in_thread
 
 TODAY = date(2026, 11, 29)
 TIMEOUT = 0.4

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from hiveo.demo.factories import add_establishments, make_company, make_document, make_user
 from hiveo.dossier.services import refuse_document
 from hiveo.extensions import db
-from hiveo.factories import add_establishments, make_company, make_document, make_user
 from hiveo.models import Company, Establishment, User
 from tests import pdfs
 from tests.helpers import count_queries, login, page_text

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select, text
 
+from hiveo.demo.factories import make_document
 from hiveo.extensions import db
-from hiveo.factories import make_document
 from hiveo.fragments import fragment_cache
 from hiveo.models import Company, Document, Establishment, ProviderLink
 from hiveo.organisations.services import add_establishment

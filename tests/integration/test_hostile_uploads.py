@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from hiveo.demo.factories import make_document
+from hiveo.demo.pdfgen import make_pdf
 from hiveo.extensions import db
-from hiveo.factories import make_document
 from hiveo.models import AuditEvent, Company, Document
-from hiveo.pdfgen import make_pdf
 from tests.helpers import login, page_text, stored_files, upload
 from tests.hostile import build
 

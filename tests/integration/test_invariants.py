@@ -48,18 +48,18 @@ from hypothesis.stateful import (
 from sqlalchemy import select, text
 
 from hiveo import create_app
-from hiveo.demo_companies import make_siret
+from hiveo.demo.companies import make_siret
+from hiveo.demo.factories import make_company, make_user
+from hiveo.demo.pdfgen import make_pdf
 from hiveo.dossier import services
 from hiveo.dossier.catalogue import CATALOGUE, Level
 from hiveo.dossier.export import export_dossier
 from hiveo.dossier.managed import managed_types
 from hiveo.extensions import db
-from hiveo.factories import make_company, make_user
 from hiveo.models import Company, Document, Establishment, ProviderLink, User
-from hiveo.pdfgen import make_pdf
-from hiveo.providers.simulator.catalogue import KINDS, STATES
 from hiveo.sync.engine import sync_company
 from hiveo.sync.switch import set_sync_enabled
+from simulator.catalogue import KINDS, STATES
 from tests.conftest import TODAY, empty_database
 from tests.invariants import Dump, check_invariants
 

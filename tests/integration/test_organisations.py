@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from hiveo.demo.factories import add_establishments, make_company, make_user
 from hiveo.extensions import db
-from hiveo.factories import add_establishments, make_company, make_user
 from hiveo.organisations.services import add_establishment
 from tests.helpers import count_queries, login
 

@@ -32,10 +32,10 @@ from sqlalchemy import event, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from hiveo.demo_companies import make_siret
+from hiveo.demo.companies import make_siret
+from hiveo.demo.factories import make_company, make_user
 from hiveo.dossier import services
 from hiveo.extensions import db
-from hiveo.factories import make_company, make_user
 from hiveo.models import Company, User
 from hiveo.sync.engine import SyncHooks, sync_company
 from hiveo.sync.switch import set_sync_enabled

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from hiveo import reads
+from hiveo.demo.factories import make_company
 from hiveo.extensions import db
-from hiveo.factories import make_company
 from tests.helpers import login
 
 _NAMES = reads.Query("SELECT name FROM companies WHERE siren = :siren")

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from hiveo.demo.factories import make_document
 from hiveo.extensions import db
-from hiveo.factories import make_document
 from hiveo.models import Company, ProviderLink
 from tests.helpers import fetch_csrf, login, page_text
 

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from hiveo.demo.factories import make_document
 from hiveo.extensions import db
-from hiveo.factories import make_document
 from hiveo.models import AuditEvent, Company, Document, Establishment
 from tests.helpers import login, page_text, post
 

@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 import requests
 
-from hiveo.demo_companies import HORIZON, MARTIN
-from hiveo.providers.simulator import ACTRADIS, AL, Simulator, serve_in_thread
+from hiveo.demo.companies import HORIZON, MARTIN
+from simulator import ACTRADIS, AL, Simulator, serve_in_thread
 
 TODAY = date(2026, 11, 29)
 AL_AUTH = {"Authorization": "Bearer demo-al-token"}

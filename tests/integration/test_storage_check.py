@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from hiveo.demo.factories import make_document
+from hiveo.demo.pdfgen import make_pdf
 from hiveo.dossier.storage import storage
 from hiveo.extensions import db
-from hiveo.factories import make_document
 from hiveo.identifiers import format_siren
 from hiveo.maintenance import remove_stale, scan
 from hiveo.models import Company, Document
-from hiveo.pdfgen import make_pdf
 from tests.helpers import count_queries
 
 HOUR = 3600

@@ -9,9 +9,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from hiveo.demo_companies import make_siret
+from hiveo.demo.companies import make_siret
+from hiveo.demo.factories import make_document
 from hiveo.extensions import db
-from hiveo.factories import make_document
 from hiveo.models import Company, Document, ProviderLink, SyncRun
 from hiveo.sync.engine import SyncHooks, sync_company
 

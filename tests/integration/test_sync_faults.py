@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from hiveo.demo.factories import make_document
 from hiveo.extensions import db
-from hiveo.factories import make_document
 from hiveo.models import Company, Document, ProviderLink, SyncRun
 from hiveo.sync.engine import SyncHooks, sync_company
 from hiveo.sync.switch import set_sync_enabled

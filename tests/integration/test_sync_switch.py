@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from hiveo.demo.factories import add_establishments, make_company, make_user
 from hiveo.extensions import db
-from hiveo.factories import add_establishments, make_company, make_user
 from hiveo.models import AuditEvent, Document, ProviderLink, SyncRun
 from hiveo.sync.engine import sync_company
 from tests.helpers import count_queries, fetch_csrf, login, page_text, post

@@ -30,8 +30,8 @@ from hiveo.providers.base import (
     latest_instant,
     retry_policy,
 )
-from hiveo.providers.simulator.catalogue import KINDS as SIMULATED_KINDS
-from hiveo.providers.simulator.catalogue import STATES as SIMULATED_STATES
+from simulator.catalogue import KINDS as SIMULATED_KINDS
+from simulator.catalogue import STATES as SIMULATED_STATES
 
 CONFIG = {
     "ATTESTATION_LEGALE_URL": "http://al.example.test/",

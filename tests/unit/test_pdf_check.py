@@ -16,9 +16,9 @@ import pytest
 from pypdf import PdfWriter
 
 from hiveo.config import ConfigError, load_settings
+from hiveo.demo.pdfgen import make_pdf
 from hiveo.dossier import pdf, pdfcheck
 from hiveo.dossier.pdf import PdfInfo, PdfRejected, inspect_pdf, inspect_pdf_isolated
-from hiveo.pdfgen import make_pdf
 from tests.hostile import build
 
 CORPUS_DIR = Path(build.__file__).parent

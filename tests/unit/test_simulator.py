@@ -14,9 +14,9 @@ from itertools import pairwise
 import pypdf
 import pytest
 
-from hiveo.demo_companies import BERNARD, DURAND, HORIZON, LEFEVRE, MARTIN, make_siret
-from hiveo.providers.simulator import ACTRADIS, AL, Call, Simulator, create_app
-from hiveo.providers.simulator.catalogue import paris_isoformat, paris_offset
+from hiveo.demo.companies import BERNARD, DURAND, HORIZON, LEFEVRE, MARTIN, make_siret
+from simulator import ACTRADIS, AL, Call, Simulator, create_app
+from simulator.catalogue import paris_isoformat, paris_offset
 
 TODAY = date(2026, 11, 29)
 AL_AUTH = {"Authorization": "Bearer demo-al-token"}

@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from hiveo.demo_companies import COMPANIES
-from hiveo.pdfgen import make_pdf
+from hiveo.demo.companies import COMPANIES
+from hiveo.demo.pdfgen import make_pdf
+from hiveo.dossier.catalogue import add_months
 
 from .catalogue import (
     ACTRADIS,
     AL,
     PLATFORM_NAMES,
     STATES,
-    add_months,
     check_provider,
     french_date,
     kind_of,

@@ -1,31 +1,21 @@
-"""`make demo`: the portal with demo data, on SQLite, beside the provider simulator.
+"""The demo world written to the portal's database, for `make demo` and `flask demo load`.
 
-`python -m hiveo.demo` migrates the database under instance/, loads the demo
-world when the database is empty, starts the bundled provider simulator and
-serves the portal, all in one process so that Ctrl-C stops everything.
-`flask --app app demo load` loads the same world into any configured database.
+`flask --app app demo load` is registered by `create_app()`, which imports this
+module only when the command runs: production start-up never loads `hiveo.demo`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 from datetime import date, timedelta
 
 import click
-from flask import Flask
-from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from .core import clock
-from .demo_companies import COMPANIES, DURAND, LEFEVRE, USERS
-from .extensions import begin_write, db
-from .models import Company, User
-from .organisations.services import add_establishment, add_member, create_company
-
-PORTAL_PORT = 5000
-SIMULATOR_PORT = 5101
+from ..core import clock
+from ..extensions import begin_write, db
+from ..models import Company, User
+from ..organisations.services import add_establishment, add_member, create_company
+from .companies import COMPANIES, DURAND, LEFEVRE, USERS
 
 
 def database_is_empty() -> bool:
@@ -74,9 +64,9 @@ def load_demo_documents(companies: dict[str, Company], users: dict[str, User],
     """
     from sqlalchemy import select
 
-    from .dossier.services import refuse_document
+    from ..dossier.services import refuse_document
+    from ..models import Establishment
     from .factories import make_document
-    from .models import Establishment
 
     durand = companies[DURAND.siren]
     sophie = users["sophie.durand@durand-batiment.fr"]
@@ -128,83 +118,13 @@ def _company_name(siren: str) -> str:
     return next(company.name for company in COMPANIES if company.siren == siren)
 
 
-def register(app: Flask) -> None:
-    demo = AppGroup("demo", help="Données de démonstration.")
-    app.cli.add_command(demo)
-
-    @demo.command("load", help="Charge les données de démonstration si la base est vide.")
-    def demo_load() -> None:
-        begin_write()
-        if not database_is_empty():
-            click.echo("La base contient déjà des données : rien n'a été chargé.")
-            return
-        load_demo(app.config["ARGON2_PROFILE"])
-        db.session.commit()
-        click.echo("Données de démonstration chargées.")
-        click.echo(accounts_text())
-
-
-def sync_all() -> None:
-    """Synchronise every company with every configured provider, printing a line each."""
-    from flask import current_app
-
-    from .providers import PROVIDERS, configured_providers
-    from .sync.engine import sync_company
-
-    companies = list(db.session.execute(select(Company.id, Company.name).order_by(Company.name)))
-    db.session.rollback()
-    for company_id, name in companies:
-        for provider in configured_providers(current_app.config):
-            report = sync_company(company_id, provider, trigger="periodic")
-            if report.outcome not in ("not_linked", "off"):
-                print(f"  {name} · {PROVIDERS[provider]} : {report.summary()}", flush=True)
-
-
-def main() -> None:
-    """Entry point of `make demo`: simulator, portal, demo data, one process."""
-    from .providers.simulator import Simulator, serve_in_thread
-
-    simulator_url = f"http://127.0.0.1:{SIMULATOR_PORT}"
-    sim = Simulator(seed="demo")
-    defaults = {
-        "HIVEO_SESSION_COOKIE_SECURE": "0",
-        "HIVEO_ATTESTATION_LEGALE_URL": simulator_url,
-        "HIVEO_ATTESTATION_LEGALE_TOKEN": sim.al_token,
-        "HIVEO_ACTRADIS_URL": simulator_url,
-        "HIVEO_ACTRADIS_API_KEY": sim.actradis_key,
-    }
-    for name, value in defaults.items():
-        os.environ.setdefault(name, value)
-    from flask_migrate import upgrade
-    from werkzeug.serving import run_simple
-
-    from . import create_app
-
-    simulator_server, _ = serve_in_thread(sim, port=SIMULATOR_PORT)
-    app = create_app()
-    with app.app_context():
-        upgrade(directory=app.config["MIGRATIONS_DIR"])
-        if database_is_empty():
-            print("Chargement des données de démonstration…", flush=True)
-            load_demo(app.config["ARGON2_PROFILE"])
-            db.session.commit()
-        print(f"Synchronisation avec le simulateur de fournisseurs ({simulator_url}) :",
-              flush=True)
-        sync_all()
-        db.session.remove()
-
-    print()
-    print(accounts_text())
-    print()
-    print(f"Portail : http://127.0.0.1:{PORTAL_PORT}   (Ctrl-C pour tout arrêter)")
-    print(f"Simulateur des plateformes Attestation Légale et Actradis : {simulator_url}")
-    sys.stdout.flush()
-    try:
-        with contextlib.suppress(KeyboardInterrupt):
-            run_simple("127.0.0.1", PORTAL_PORT, app, threaded=True, use_reloader=False)
-    finally:
-        simulator_server.shutdown()
-
-
-if __name__ == "__main__":
-    main()
+def load_command(profile: str) -> None:
+    """`flask demo load`: the demo world, into an empty database only."""
+    begin_write()
+    if not database_is_empty():
+        click.echo("La base contient déjà des données : rien n'a été chargé.")
+        return
+    load_demo(profile)
+    db.session.commit()
+    click.echo("Données de démonstration chargées.")
+    click.echo(accounts_text())

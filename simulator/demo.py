@@ -25,7 +25,7 @@ import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from hiveo.demo_companies import BERNARD, HORIZON, LEFEVRE, MARTIN
+from hiveo.demo.companies import BERNARD, HORIZON, LEFEVRE, MARTIN
 
 from .catalogue import ACTRADIS, AL
 

@@ -1,7 +1,9 @@
 """What each simulated platform calls its document types and states, and time helpers.
 
 Kept apart from the simulator's state so that the demo seed, the HTTP layer and
-the tests share one vocabulary.
+the tests share one vocabulary. Instants are read by the connectors' own
+`hiveo.providers.base.parse_instant`, and months are added by the catalogue's
+`add_months`: the simulator reuses the portal's date helpers, it does not copy them.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+
+from hiveo.providers.base import parse_instant as read_instant
 
 AL = "attestation_legale"
 ACTRADIS = "actradis"
@@ -102,13 +106,6 @@ def check_provider(provider: str) -> str:
     return provider
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, clamped to the end of shorter months."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def _last_sunday(year: int, month: int) -> date:
     last = date(year, month, calendar.monthrange(year, month)[1])
     return last - timedelta(days=(last.weekday() + 1) % 7)
@@ -140,18 +137,16 @@ def utc_isoformat(instant: datetime) -> str:
 
 
 def parse_instant(raw: str) -> datetime | None:
-    """An RFC 3339 instant with an explicit offset, as aware UTC; None if malformed."""
-    # A date alone or a local time without offset is ambiguous: refuse it rather
-    # than guess, as a strict server would.
-    if "T" not in raw.upper():
-        return None
+    """An RFC 3339 instant with an explicit offset, as aware UTC; None if malformed.
+
+    The connectors' own reading, so the simulator refuses what they would refuse:
+    a date alone or a local time without offset is ambiguous, and a strict
+    server does not guess.
+    """
     try:
-        parsed = datetime.fromisoformat(raw)
+        return read_instant(raw).astimezone(UTC)
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        return None
-    return parsed.astimezone(UTC)
 
 
 def slug(text: str) -> str:

@@ -13,11 +13,11 @@ from datetime import date
 from sqlalchemy import insert, select
 from stdnum import luhn
 
-from .auth.services import create_user
-from .demo_companies import ADDRESSES, make_siret
-from .extensions import db
-from .models import Company, Document, Establishment, User
-from .organisations.services import add_member, create_company, search_text_for
+from ..auth.services import create_user
+from ..extensions import db
+from ..models import Company, Document, Establishment, User
+from ..organisations.services import add_member, create_company, search_text_for
+from .companies import ADDRESSES, make_siret
 
 _siren_counter = itertools.count(1)
 
@@ -90,9 +90,9 @@ def make_document(
     replaces: Document | None = None,
 ) -> Document:
     """A document with a generated PDF, through the same service as uploads."""
-    from .dossier.catalogue import CATALOGUE
-    from .dossier.services import add_document
-    from .dossier.storage import storage
+    from ..dossier.catalogue import CATALOGUE
+    from ..dossier.services import add_document
+    from ..dossier.storage import storage
     from .pdfgen import make_pdf
 
     spec = CATALOGUE[doc_type]
@@ -127,8 +127,8 @@ def add_documents_bulk(company: Company, rows: list[dict], *, content: bytes | N
     optionally validity_end. All share one stored PDF. Single-occurrence slots
     must not repeat: this is a fast path, not a second set of rules.
     """
-    from .dossier.services import add_current_bulk
-    from .dossier.storage import storage
+    from ..dossier.services import add_current_bulk
+    from ..dossier.storage import storage
     from .pdfgen import make_pdf
 
     stored = storage().save_chunks([content or make_pdf("Document", [company.name])])

@@ -3,7 +3,7 @@
 One Flask app answers both contracts on one port, so the portal, its tests and
 its benchmarks can synchronise suppliers' documents without the vendors:
 
-    flask --app hiveo.providers.simulator run --port 5101
+    flask --app simulator run --port 5101
 
 Python use::
 

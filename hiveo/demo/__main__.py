@@ -1,0 +1,100 @@
+"""`make demo`: the portal with demo data, on SQLite, beside the provider simulator.
+
+`python -m hiveo.demo` migrates the database under instance/, loads the demo
+world when the database is empty, starts the bundled provider simulator and
+serves the portal, all in one process so that Ctrl-C stops everything.
+`flask --app app demo load` loads the same world into any configured database.
+
+The simulator is the top-level `simulator` package of a source checkout (it is
+not in the wheel): run this from the checkout's root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Company
+from .load import accounts_text, database_is_empty, load_demo
+
+PORTAL_PORT = 5000
+SIMULATOR_PORT = 5101
+
+
+def sync_all() -> None:
+    """Synchronise every company with every configured provider, printing a line each."""
+    from flask import current_app
+
+    from ..providers import PROVIDERS, configured_providers
+    from ..sync.engine import sync_company
+
+    companies = list(db.session.execute(select(Company.id, Company.name).order_by(Company.name)))
+    db.session.rollback()
+    for company_id, name in companies:
+        for provider in configured_providers(current_app.config):
+            report = sync_company(company_id, provider, trigger="periodic")
+            if report.outcome not in ("not_linked", "off"):
+                print(f"  {name} · {PROVIDERS[provider]} : {report.summary()}", flush=True)
+
+
+def main() -> None:
+    """Entry point of `make demo`: simulator, portal, demo data, one process."""
+    try:
+        from simulator import Simulator, serve_in_thread
+    except ModuleNotFoundError as error:
+        if error.name != "simulator":
+            raise
+        sys.exit(
+            "make demo a besoin du simulateur de fournisseurs (le paquet `simulator` à côté "
+            "de `hiveo/`), qui n'est pas installé avec le portail : lancez `make demo` "
+            "depuis la racine d'une copie des sources."
+        )
+
+    simulator_url = f"http://127.0.0.1:{SIMULATOR_PORT}"
+    sim = Simulator(seed="demo")
+    defaults = {
+        "HIVEO_SESSION_COOKIE_SECURE": "0",
+        "HIVEO_ATTESTATION_LEGALE_URL": simulator_url,
+        "HIVEO_ATTESTATION_LEGALE_TOKEN": sim.al_token,
+        "HIVEO_ACTRADIS_URL": simulator_url,
+        "HIVEO_ACTRADIS_API_KEY": sim.actradis_key,
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)
+    from flask_migrate import upgrade
+    from werkzeug.serving import run_simple
+
+    from .. import create_app
+
+    simulator_server, _ = serve_in_thread(sim, port=SIMULATOR_PORT)
+    app = create_app()
+    with app.app_context():
+        upgrade(directory=app.config["MIGRATIONS_DIR"])
+        if database_is_empty():
+            print("Chargement des données de démonstration…", flush=True)
+            load_demo(app.config["ARGON2_PROFILE"])
+            db.session.commit()
+        print(f"Synchronisation avec le simulateur de fournisseurs ({simulator_url}) :",
+              flush=True)
+        sync_all()
+        db.session.remove()
+
+    print()
+    print(accounts_text())
+    print()
+    print(f"Portail : http://127.0.0.1:{PORTAL_PORT}   (Ctrl-C pour tout arrêter)")
+    print(f"Simulateur des plateformes Attestation Légale et Actradis : {simulator_url}")
+    sys.stdout.flush()
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            run_simple("127.0.0.1", PORTAL_PORT, app, threaded=True, use_reloader=False)
+    finally:
+        simulator_server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
