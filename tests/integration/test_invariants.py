@@ -10,6 +10,9 @@ checks tests/invariants.py, and that:
   document is (its file, dates, source...) never changes; once archived or
   reviewed it stays so;
 - no file is deleted while a document refers to it (check_invariants);
+- a refusal is settled when its slot receives a document, by whatever door:
+  in that step it is archived and replaced by one of the slot's new documents;
+  until then it stays refused, not archived, and replaced by nothing;
 - a provider whose switch is off receives no request for the company;
 - a failed run applies nothing;
 - the export is a function of the stored state: twice in a row it is the
@@ -55,6 +58,7 @@ from hiveo.extensions import db
 from hiveo.factories import make_company, make_user
 from hiveo.models import Company, Document, Establishment, ProviderLink, User
 from hiveo.pdfgen import make_pdf
+from hiveo.providers import actradis, attestation_legale
 from hiveo.providers.simulator.catalogue import KINDS, STATES
 from hiveo.storage import storage
 from hiveo.sync.engine import sync_company
@@ -70,6 +74,7 @@ ACME = "732829320"
 SITES = (1, 2)            # Acme's establishments on the portal
 UNKNOWN_SITE = 9          # one the provider knows and the portal does not
 NORMAL_TIMEOUT = 2.0
+PROVIDER_CODES = {AL: attestation_legale.CODES, ACTRADIS: actradis.CODES}
 FAULTS = (None, None, None, "listing page 500", "corrupted file", "timeout")
 
 # No shrinking: a failing run of at most 15 steps reads well as it is, and shrinking
@@ -154,6 +159,7 @@ class DossierMachine(RuleBasedStateMachine):
         for provider in PROVIDERS:
             self.sim.add_company(provider, ACME, "Acme Nettoyage")
         self.fixed: dict[int, tuple] = {}
+        self.open_refusals: dict[int, tuple] = {}
         self.settled: dict[tuple[int, str], tuple] = {}
         self.calls_checked = 0
         self.off: set[str] = set()
@@ -302,6 +308,31 @@ class DossierMachine(RuleBasedStateMachine):
         self.sim.add_document(provider, ACME, code, siret=siret, state=state, issue_date=issue,
                               validity_start=start, validity_end=end)
 
+    @precondition(lambda self: self.open_refusals)
+    @rule(data=st.data())
+    def provider_answers_a_refusal(self, data) -> None:
+        """A provider gets a document for the slot of a refused upload, and its sync is (turned)
+        on: the supplier, refused, lets the provider answer."""
+        refused_id = data.draw(st.sampled_from(sorted(self.open_refusals)))
+        _company, establishment_id, code = self.open_refusals[refused_id]
+        offers = [(provider, theirs) for provider in PROVIDERS
+                  for theirs, ours in PROVIDER_CODES[provider].items() if ours == code]
+        if not offers:
+            return
+        provider, theirs = data.draw(st.sampled_from(offers))
+        siret = None
+        if establishment_id is not None:
+            with self.context():
+                siret = db.session.get(Establishment, establishment_id).siret
+        issue, start, end = data.draw(dates).resolve()
+        self.sim.add_document(provider, ACME, theirs, siret=siret,
+                              state=STATES[provider].valid, issue_date=issue,
+                              validity_start=start, validity_end=end)
+        if self.link_enabled(provider):
+            self.sync(provider, [], None, False, data)
+        else:
+            self.toggle(provider, True, [], None, data)
+
     # -- people ----------------------------------------------------------------------------
 
     def manual(self, validated: bool, data) -> None:
@@ -379,7 +410,9 @@ class DossierMachine(RuleBasedStateMachine):
         missing = self.fixed.keys() - documents.keys()
         assert not missing, f"documents deleted: {sorted(missing)}"
         newest = max(self.fixed, default=0)
-        assert all(i > newest for i in documents.keys() - self.fixed.keys()), "ids went back"
+        new_ids = documents.keys() - self.fixed.keys()
+        assert all(i > newest for i in new_ids), "ids went back"
+        self.check_refusals_settled(documents, new_ids)
         for document_id, row in documents.items():
             fixed = tuple(row[name] for name in FIXED)
             assert self.fixed.setdefault(document_id, fixed) == fixed, document_id
@@ -396,6 +429,24 @@ class DossierMachine(RuleBasedStateMachine):
             self.open_types = sorted(set(CATALOGUE) - managed_types(self.company_id).keys())
         self.check_calls(dump)
         self.check_export(dump)
+
+    def check_refusals_settled(self, documents: dict[int, dict[str, Any]],
+                               new_ids: set[int]) -> None:
+        """Refusals open before this step are settled exactly when their slot got a document."""
+        for refused_id, slot in self.open_refusals.items():
+            row = documents[refused_id]
+            arrivals = sorted(i for i in new_ids if document_slot(documents[i]) == slot)
+            if arrivals:
+                assert row["archived_at"] is not None, (
+                    f"refused document {refused_id} not settled by {arrivals}")
+                assert row["replaced_by_id"] in arrivals, (
+                    f"refused document {refused_id} settled by {row['replaced_by_id']}, "
+                    f"not by one of {arrivals}")
+            else:
+                assert row["archived_at"] is None and row["replaced_by_id"] is None, (
+                    f"refused document {refused_id} settled with nothing new in its slot")
+        self.open_refusals = {i: document_slot(row) for i, row in documents.items()
+                              if row["review_state"] == "refused" and row["archived_at"] is None}
 
     def check_calls(self, dump: Dump) -> None:
         calls = self.sim.calls[self.calls_checked:]
@@ -414,6 +465,10 @@ class DossierMachine(RuleBasedStateMachine):
             second = export_dossier(company, TODAY)
         assert first == second
         assert rebuild_export(self.scratch, dump) == first
+
+
+def document_slot(row: dict[str, Any]) -> tuple:
+    return (row["company_id"], row["establishment_id"], row["doc_type"])
 
 
 def _settled(row: dict[str, Any]) -> dict[str, tuple | None]:
