@@ -37,7 +37,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -77,11 +77,11 @@ NORMAL_TIMEOUT = 2.0
 PROVIDER_CODES = {AL: attestation_legale.CODES, ACTRADIS: actradis.CODES}
 FAULTS = (None, None, None, "listing page 500", "corrupted file", "timeout")
 
-# No shrinking: a failing run of at most 15 steps reads well as it is, and shrinking
-# examples that each build a world and talk HTTP would take minutes.
-SETTINGS = settings(max_examples=25, stateful_step_count=15, deadline=None,
-                    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-                    suppress_health_check=[HealthCheck.too_slow])
+# No shrinking: a failing run of at most 15 steps (30 in the "thorough" profile) reads
+# well as it is, and shrinking examples that each build a world and talk HTTP would
+# take minutes. The number of examples and steps, the seed and the blob printed on
+# failure come from the Hypothesis profile (tests/conftest.py, docs/testing.md).
+SETTINGS = settings(phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 # What a document is: none of it may change once stored.
 FIXED = ("company_id", "establishment_id", "doc_type", "source", "external_id",
@@ -230,6 +230,17 @@ class DossierMachine(RuleBasedStateMachine):
         for provider, on in zip(PROVIDERS, switches, strict=True):
             if not on:
                 self.toggle(provider, False, [], None, data)
+        # Often a refused upload from the start, so that a provider's document can come to
+        # settle it within the steps of one example (it takes a switch turned back on).
+        with self.context():
+            self.open_types = sorted(set(CATALOGUE) - managed_types(self.company_id).keys())
+        if self.open_types and data.draw(st.booleans()):
+            self.manual(False, data)
+            with self.context():
+                pending = db.session.scalars(select(Document.id).where(
+                    Document.review_state == "pending")).all()
+            if pending:
+                self.refuse_document(pending[-1])
 
     @rule(provider=st.sampled_from(PROVIDERS), enabled=st.booleans(), changes=CHANGES,
           fault=st.sampled_from(FAULTS), data=st.data())
@@ -396,9 +407,12 @@ class DossierMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.pending)
     @rule(data=st.data())
     def refuse(self, data) -> None:
+        self.refuse_document(data.draw(st.sampled_from(self.pending)))
+
+    def refuse_document(self, document_id: int) -> None:
         with self.context():
-            services.refuse_document(data.draw(st.sampled_from(self.pending)),
-                                     self.user(self.operator_id), "Document illisible.")
+            services.refuse_document(document_id, self.user(self.operator_id),
+                                     "Document illisible.")
             db.session.commit()
 
     # -- after every step ------------------------------------------------------------------
