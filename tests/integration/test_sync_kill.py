@@ -98,7 +98,8 @@ def sync_process(app, simulator, phase_two_marker: Path | None = None
 
 
 def wait_until(condition: Callable[[], bool], what: str, process: subprocess.Popen | None = None,
-               timeout: float = 30.0) -> None:
+               timeout: float = 300.0) -> None:
+    """Poll for an event; `timeout` only guards against a hang, it is no speed claim."""
     deadline = time.monotonic() + timeout
     while not condition():
         if process is not None and process.poll() is not None:
