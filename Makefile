@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean mutation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache mutants
+
+## make mutation: mutation testing of the rules (docs/testing.md); a few minutes, not in CI.
+## The modules are listed once, in pyproject.toml [tool.mutmut]. Fails if a mutant survives.
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
+	rm -rf mutants
+	$(BIN)/mutmut run
+	@$(BIN)/mutmut results
+	@! $(BIN)/mutmut results | grep -Eq 'survived|no tests|suspicious|timeout'
 
 ## make bench: the benchmark suite (bench/), writes docs/performance.md
 bench: $(STAMP)

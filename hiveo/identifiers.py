@@ -60,7 +60,7 @@ def validate_siret(value: str, *, siren: str | None = None) -> str:
 
 
 def format_siren(siren: str) -> str:
-    return f"{siren[:3]} {siren[3:6]} {siren[6:9]}"
+    return f"{siren[:3]} {siren[3:6]} {siren[6:]}"
 
 
 def format_siret(siret: str) -> str:

@@ -12,6 +12,7 @@ the project's own migrations, then emptied after every test.
 from __future__ import annotations
 
 import os
+import random
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from hiveo import create_app
 from hiveo.extensions import db
@@ -33,6 +36,49 @@ TODAY = date(2026, 11, 29)
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 _TMP = Path(tempfile.mkdtemp(prefix="hiveo-tests-"))
+
+# Hypothesis profiles (docs/testing.md). Every failure prints the
+# @reproduce_failure blob; "dev" also runs on a random seed that the session
+# header and each failure report print, "ci" is derandomized (the same examples
+# on every run), "thorough" runs ten times as many, longer, examples.
+_HYPOTHESIS = {"deadline": None, "print_blob": True,
+               "suppress_health_check": [HealthCheck.too_slow]}
+hypothesis_settings.register_profile("dev", max_examples=25, stateful_step_count=15,
+                                     **_HYPOTHESIS)
+hypothesis_settings.register_profile("ci", max_examples=25, stateful_step_count=15,
+                                     derandomize=True, database=None, **_HYPOTHESIS)
+hypothesis_settings.register_profile("thorough", max_examples=250, stateful_step_count=30,
+                                     **_HYPOTHESIS)
+HYPOTHESIS_PROFILE = os.environ.get("HIVEO_HYPOTHESIS_PROFILE", "").strip() or (
+    "ci" if os.environ.get("CI", "").strip().lower() in ("true", "1") else "dev")
+hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In "dev", pick the session's seed here so that it can be printed and reused."""
+    profile = config.getoption("hypothesis_profile", None) or HYPOTHESIS_PROFILE
+    if profile == "dev" and config.getoption("hypothesis_seed", None) is None:
+        config.option.hypothesis_seed = str(random.randrange(2**32))
+
+
+def _seed_hint(config: pytest.Config) -> str | None:
+    seed = config.getoption("hypothesis_seed", None)
+    return None if seed is None else f"rerun with --hypothesis-seed={seed}"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    profile = config.getoption("hypothesis_profile", None) or HYPOTHESIS_PROFILE
+    hint = _seed_hint(config)
+    return f"hypothesis profile: {profile}" + (f" ({hint})" if hint else "")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    outcome = yield
+    report = outcome.get_result()
+    hint = _seed_hint(item.config)
+    if report.failed and hint and "reproduce_failure" in str(report.longrepr):
+        report.sections.append(("Hypothesis seed", hint))
 
 
 def _base_config(database_url: str, storage_dir: Path) -> dict:

@@ -94,9 +94,10 @@ def upload(client: FlaskClient, siren: str, content: bytes | None, *,
         "validity_start": "2026-10-01",
         "validity_end": "",
         **fields,
-        "file": FileStorage(io.BytesIO(content or b""), filename=filename if content else "",
-                            content_type="application/pdf" if content else
-                            "application/octet-stream"),
+        "file": FileStorage(io.BytesIO(content or b""),
+                            filename="" if content is None else filename,
+                            content_type="application/octet-stream" if content is None else
+                            "application/pdf"),
     }
     boundary, body = encode_multipart(data)
     headers = {"HX-Request": "true"} if htmx else {}

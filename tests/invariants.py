@@ -11,6 +11,8 @@ objects, so nothing cached in a session can hide a problem) and checks:
 - every archived document points to what replaced it, in the same slot, and
   following "replaced by" always ends (at a current document for what was
   validated);
+- a refusal is settled (archived) only by a document that came after it: a
+  refused document's replacement was stored after the refusal;
 - every file a document refers to is in the store;
 - the audit trail tells the same story as the final state: each manual
   document has the events of its life (uploaded, then validated or refused;
@@ -132,6 +134,11 @@ def _check_documents(documents: dict[int, dict[str, Any]], problems: list[str]) 
             problems.append(f"archived document {doc['id']} is replaced by {replacer['id']} "
                             "of another slot (or itself)")
             continue
+        if doc["review_state"] == "refused" and (
+            replacer["id"] < doc["id"] or replacer["uploaded_at"] < doc["reviewed_at"]
+        ):
+            problems.append(f"refused document {doc['id']} is settled by {replacer['id']}, "
+                            "which came before the refusal")
         seen = {doc["id"]}
         end = replacer
         while end["archived_at"] is not None and end["id"] not in seen:

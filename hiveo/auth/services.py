@@ -80,10 +80,11 @@ def authenticate(
     max_failures: int,
     window_seconds: int,
     profile: str = "default",
+    now: datetime | None = None,
 ) -> LoginResult:
     """Check a password, counting failures per address. Caller commits."""
     address = normalise_email(email)
-    now = utcnow()
+    now = now or utcnow()
     row = _throttle_row(address)
     if is_locked(row, now, max_failures, window_seconds):
         burn_time(password, profile)

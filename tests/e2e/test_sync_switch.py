@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from hiveo.demo.factories import make_company, make_user
 from hiveo.extensions import db
+from hiveo.models import ProviderLink
 from hiveo.sync.engine import sync_company
 from tests.e2e.conftest import axe_violations
 from tests.e2e.test_navigation import profile_menu
@@ -43,8 +45,24 @@ def world(live_app, simulator):
     return sim
 
 
-def today_fr() -> str:
-    return datetime.now(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y")
+def switched_off_on(live_app) -> str:
+    """The day (in France) the stored switch was last changed, as the page writes it.
+
+    Read from the row rather than the test's clock: a change at 23:59:59 must not
+    make the test expect the next day.
+    """
+    with live_app.app_context():
+        changed_at = db.session.scalar(select(ProviderLink.changed_at).where(
+            ProviderLink.provider == "attestation_legale"))
+        db.session.remove()
+    return changed_at.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y")
+
+
+def expect_switched_off_banner(page, live_app) -> None:
+    banner = page.get_by_text(re.compile(
+        r"Synchronisation Attestation Légale désactivée le \d\d/\d\d/\d{4} par Marie Dupont"))
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text(f"désactivée le {switched_off_on(live_app)} par")
 
 
 def sign_in(page, base_url, email="marie@example.com"):
@@ -71,7 +89,7 @@ def kbis_row(page):
     return page.locator("#company-docs-title + table tbody tr").filter(has_text="Extrait Kbis")
 
 
-def test_the_whole_path_with_javascript(watched_page, live_server, world):
+def test_the_whole_path_with_javascript(watched_page, live_server, live_app, world):
     page = watched_page
     sign_in(page, live_server.url)
     open_company(page)
@@ -109,9 +127,7 @@ def test_the_whole_path_with_javascript(watched_page, live_server, world):
     page.get_by_role("link", name="Désactiver la synchronisation Attestation Légale").click()
     page.get_by_role("dialog").get_by_role("button", name="Valider").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
-    expect(page.get_by_text(
-        f"Synchronisation Attestation Légale désactivée le {today_fr()} par Marie Dupont"
-    )).to_be_visible()
+    expect_switched_off_banner(page, live_app)
     expect(page.get_by_text("Aucun document n'a été supprimé")).to_be_visible()
     expect(more_actions(page)).to_be_focused()
     more_actions(page).click()
@@ -142,7 +158,7 @@ def test_the_whole_path_with_javascript(watched_page, live_server, world):
     expect(kbis_row(page).get_by_text("Géré par Attestation Légale")).to_be_visible()
 
 
-def test_the_whole_path_without_javascript(no_js_page, live_server, world):
+def test_the_whole_path_without_javascript(no_js_page, live_server, live_app, world):
     page = no_js_page
     sign_in(page, live_server.url)
     open_company(page)
@@ -152,9 +168,7 @@ def test_the_whole_path_without_javascript(no_js_page, live_server, world):
     expect(heading).to_be_visible()
     expect(page.get_by_text("12 établissements")).to_be_visible()
     page.get_by_role("button", name="Valider").click()
-    expect(page.get_by_text(
-        f"Synchronisation Attestation Légale désactivée le {today_fr()} par Marie Dupont"
-    )).to_be_visible()
+    expect_switched_off_banner(page, live_app)
     more_actions(page).click()
     page.get_by_role("link", name="Réactiver la synchronisation Attestation Légale").click()
     page.get_by_role("link", name="Annuler").click()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from hiveo.auth.services import authenticate
 from hiveo.extensions import db
-from hiveo.models import User
+from hiveo.models import LoginThrottle, User, utcnow
+from tests.conftest import running_app
 from tests.helpers import PASSWORD, fetch_csrf, login, post
 
 
@@ -190,6 +193,32 @@ def test_security_headers_on_pages_errors_and_static(client, cast):
         response.close()
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def test_https_responses_tell_the_browser_to_stay_on_https(client, cast):
+    for path in ["/login", "/nowhere", "/static/css/app.css"]:
+        response = client.get(path, base_url="https://localhost")
+        assert response.headers["Strict-Transport-Security"] == HSTS, path
+        response.close()
+
+
+def test_plain_http_responses_carry_no_hsts(client, cast):
+    # Over plain HTTP the header means nothing (RFC 6797 8.1) and would lie.
+    for path in ["/login", "/nowhere"]:
+        response = client.get(path, headers={"X-Forwarded-Proto": "https"})
+        assert "Strict-Transport-Security" not in response.headers, path
+
+
+def test_behind_a_trusted_proxy_hsts_follows_the_forwarded_scheme(backend, tmp_path):
+    with running_app(backend, tmp_path / "proxied", TRUSTED_PROXIES=1) as proxied:
+        client = proxied.test_client()
+        https = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+        assert https.headers["Strict-Transport-Security"] == HSTS
+        http = client.get("/login", headers={"X-Forwarded-Proto": "http"})
+        assert "Strict-Transport-Security" not in http.headers
+
+
 def test_session_cookie_flags(app, cast):
     app.config["SESSION_COOKIE_SECURE"] = True
     client = app.test_client()
@@ -231,3 +260,83 @@ def test_passwords_are_stored_as_argon2id(app, cast):
         user = db.session.scalar(select(User).where(User.email == cast.alice))
         assert user.password_hash.startswith("$argon2id$")
         assert PASSWORD not in user.password_hash
+
+
+# ----------------------------------------------------- the lock-out window, on a clock
+
+T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+WINDOW = 900  # the default, 15 minutes
+
+
+def attempt(email: str, password: str, at: datetime):
+    """One sign-in at the instant `at`, as the view does it (committed)."""
+    result = authenticate(email, password, max_failures=5, window_seconds=WINDOW,
+                          profile="fast", now=at)
+    db.session.commit()
+    return result
+
+
+def throttle(email: str) -> LoginThrottle | None:
+    db.session.expire_all()
+    return db.session.get(LoginThrottle, email)
+
+
+def test_a_lock_out_ends_when_its_fifteen_minutes_are_over(app, cast):
+    with app.app_context():
+        for second in range(5):
+            assert not attempt(cast.alice, "wrong", T0 + timedelta(seconds=second)).locked
+        # Locked for the rest of the window, the right password included.
+        for moment in (T0 + timedelta(seconds=5), T0 + timedelta(seconds=WINDOW)):
+            result = attempt(cast.alice, PASSWORD, moment)
+            assert result.locked and result.user is None
+        assert throttle(cast.alice).failures == 5
+        # A second after the window: the lock is over and the right password works.
+        result = attempt(cast.alice, PASSWORD, T0 + timedelta(seconds=WINDOW + 1))
+        assert not result.locked and result.user.email == cast.alice
+        assert throttle(cast.alice) is None
+
+
+def test_after_the_window_a_wrong_password_starts_a_new_count(app, cast):
+    with app.app_context():
+        for _ in range(5):
+            attempt("ghost@example.com", "wrong", T0)
+        later = T0 + timedelta(seconds=WINDOW + 1)
+        result = attempt("ghost@example.com", "wrong", later)
+        assert not result.locked
+        row = throttle("ghost@example.com")
+        assert (row.failures, row.window_started_at) == (1, later)
+
+
+def test_failures_spread_over_more_than_the_window_never_lock(app, cast):
+    with app.app_context():
+        for _ in range(4):
+            attempt(cast.alice, "wrong", T0)
+        moment = T0 + timedelta(seconds=WINDOW + 1)
+        for step in range(4):
+            assert not attempt(cast.alice, "wrong", moment + timedelta(seconds=step)).locked
+        assert throttle(cast.alice).failures == 4
+        assert attempt(cast.alice, PASSWORD, moment + timedelta(seconds=5)).user is not None
+
+
+def test_a_success_deletes_the_failure_count(app, cast):
+    with app.app_context():
+        for _ in range(4):
+            attempt(cast.alice, "wrong", T0)
+        assert throttle(cast.alice).failures == 4
+        assert attempt(cast.alice, PASSWORD, T0).user is not None
+        assert throttle(cast.alice) is None
+        for _ in range(4):
+            assert not attempt(cast.alice, "wrong", T0).locked
+        assert throttle(cast.alice).failures == 4
+
+
+def test_the_sign_in_page_lets_a_locked_address_in_once_the_window_is_over(app, client, cast):
+    for _ in range(5):
+        login(client, cast.alice, "wrong password")
+    assert login(client, cast.alice).status_code == 429
+    with app.app_context():
+        # The lock started WINDOW + 1 seconds ago (the view's clock is the real one).
+        row = throttle(cast.alice)
+        row.window_started_at = utcnow() - timedelta(seconds=WINDOW + 1)
+        db.session.commit()
+    assert login(client, cast.alice).status_code == 303

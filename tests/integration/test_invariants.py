@@ -10,6 +10,9 @@ checks tests/invariants.py, and that:
   document is (its file, dates, source...) never changes; once archived or
   reviewed it stays so;
 - no file is deleted while a document refers to it (check_invariants);
+- a refusal is settled when its slot receives a document, by whatever door:
+  in that step it is archived and replaced by one of the slot's new documents;
+  until then it stays refused, not archived, and replaced by nothing;
 - a provider whose switch is off receives no request for the company;
 - a failed run applies nothing;
 - the export is a function of the stored state: twice in a row it is the
@@ -35,7 +38,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -57,6 +60,7 @@ from hiveo.dossier.export import export_dossier
 from hiveo.dossier.managed import managed_types
 from hiveo.extensions import db
 from hiveo.models import Company, Document, Establishment, ProviderLink, User
+from hiveo.providers import actradis, attestation_legale
 from hiveo.sync.engine import sync_company
 from hiveo.sync.switch import set_sync_enabled
 from simulator.catalogue import KINDS, STATES
@@ -70,13 +74,14 @@ ACME = "732829320"
 SITES = (1, 2)            # Acme's establishments on the portal
 UNKNOWN_SITE = 9          # one the provider knows and the portal does not
 NORMAL_TIMEOUT = 2.0
+PROVIDER_CODES = {AL: attestation_legale.CODES, ACTRADIS: actradis.CODES}
 FAULTS = (None, None, None, "listing page 500", "corrupted file", "timeout")
 
-# No shrinking: a failing run of at most 15 steps reads well as it is, and shrinking
-# examples that each build a world and talk HTTP would take minutes.
-SETTINGS = settings(max_examples=25, stateful_step_count=15, deadline=None,
-                    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-                    suppress_health_check=[HealthCheck.too_slow])
+# No shrinking: a failing run of at most 15 steps (30 in the "thorough" profile) reads
+# well as it is, and shrinking examples that each build a world and talk HTTP would
+# take minutes. The number of examples and steps, the seed and the blob printed on
+# failure come from the Hypothesis profile (tests/conftest.py, docs/testing.md).
+SETTINGS = settings(phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 # What a document is: none of it may change once stored.
 FIXED = ("company_id", "establishment_id", "doc_type", "source", "external_id",
@@ -154,6 +159,7 @@ class DossierMachine(RuleBasedStateMachine):
         for provider in PROVIDERS:
             self.sim.add_company(provider, ACME, "Acme Nettoyage")
         self.fixed: dict[int, tuple] = {}
+        self.open_refusals: dict[int, tuple] = {}
         self.settled: dict[tuple[int, str], tuple] = {}
         self.calls_checked = 0
         self.off: set[str] = set()
@@ -200,8 +206,8 @@ class DossierMachine(RuleBasedStateMachine):
             self.app.config["PROVIDER_TIMEOUT"] = NORMAL_TIMEOUT
             if fault == "timeout" and injected.called:
                 # The request we gave up on is still being answered: let it land in the
-                # call log now, not during a later step.
-                deadline = time.monotonic() + 5
+                # call log now, not during a later step (the deadline only guards a hang).
+                deadline = time.monotonic() + 60
                 while len(self.sim.calls) == injected.calls and time.monotonic() < deadline:
                     time.sleep(0.01)
 
@@ -224,6 +230,17 @@ class DossierMachine(RuleBasedStateMachine):
         for provider, on in zip(PROVIDERS, switches, strict=True):
             if not on:
                 self.toggle(provider, False, [], None, data)
+        # Often a refused upload from the start, so that a provider's document can come to
+        # settle it within the steps of one example (it takes a switch turned back on).
+        with self.context():
+            self.open_types = sorted(set(CATALOGUE) - managed_types(self.company_id).keys())
+        if self.open_types and data.draw(st.booleans()):
+            self.manual(False, data)
+            with self.context():
+                pending = db.session.scalars(select(Document.id).where(
+                    Document.review_state == "pending")).all()
+            if pending:
+                self.refuse_document(pending[-1])
 
     @rule(provider=st.sampled_from(PROVIDERS), enabled=st.booleans(), changes=CHANGES,
           fault=st.sampled_from(FAULTS), data=st.data())
@@ -302,6 +319,31 @@ class DossierMachine(RuleBasedStateMachine):
         self.sim.add_document(provider, ACME, code, siret=siret, state=state, issue_date=issue,
                               validity_start=start, validity_end=end)
 
+    @precondition(lambda self: self.open_refusals)
+    @rule(data=st.data())
+    def provider_answers_a_refusal(self, data) -> None:
+        """A provider gets a document for the slot of a refused upload, and its sync is (turned)
+        on: the supplier, refused, lets the provider answer."""
+        refused_id = data.draw(st.sampled_from(sorted(self.open_refusals)))
+        _company, establishment_id, code = self.open_refusals[refused_id]
+        offers = [(provider, theirs) for provider in PROVIDERS
+                  for theirs, ours in PROVIDER_CODES[provider].items() if ours == code]
+        if not offers:
+            return
+        provider, theirs = data.draw(st.sampled_from(offers))
+        siret = None
+        if establishment_id is not None:
+            with self.context():
+                siret = db.session.get(Establishment, establishment_id).siret
+        issue, start, end = data.draw(dates).resolve()
+        self.sim.add_document(provider, ACME, theirs, siret=siret,
+                              state=STATES[provider].valid, issue_date=issue,
+                              validity_start=start, validity_end=end)
+        if self.link_enabled(provider):
+            self.sync(provider, [], None, False, data)
+        else:
+            self.toggle(provider, True, [], None, data)
+
     # -- people ----------------------------------------------------------------------------
 
     def manual(self, validated: bool, data) -> None:
@@ -362,9 +404,12 @@ class DossierMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.pending)
     @rule(data=st.data())
     def refuse(self, data) -> None:
+        self.refuse_document(data.draw(st.sampled_from(self.pending)))
+
+    def refuse_document(self, document_id: int) -> None:
         with self.context():
-            services.refuse_document(data.draw(st.sampled_from(self.pending)),
-                                     self.user(self.operator_id), "Document illisible.")
+            services.refuse_document(document_id, self.user(self.operator_id),
+                                     "Document illisible.")
             db.session.commit()
 
     # -- after every step ------------------------------------------------------------------
@@ -376,7 +421,9 @@ class DossierMachine(RuleBasedStateMachine):
         missing = self.fixed.keys() - documents.keys()
         assert not missing, f"documents deleted: {sorted(missing)}"
         newest = max(self.fixed, default=0)
-        assert all(i > newest for i in documents.keys() - self.fixed.keys()), "ids went back"
+        new_ids = documents.keys() - self.fixed.keys()
+        assert all(i > newest for i in new_ids), "ids went back"
+        self.check_refusals_settled(documents, new_ids)
         for document_id, row in documents.items():
             fixed = tuple(row[name] for name in FIXED)
             assert self.fixed.setdefault(document_id, fixed) == fixed, document_id
@@ -393,6 +440,24 @@ class DossierMachine(RuleBasedStateMachine):
             self.open_types = sorted(set(CATALOGUE) - managed_types(self.company_id).keys())
         self.check_calls(dump)
         self.check_export(dump)
+
+    def check_refusals_settled(self, documents: dict[int, dict[str, Any]],
+                               new_ids: set[int]) -> None:
+        """Refusals open before this step are settled exactly when their slot got a document."""
+        for refused_id, slot in self.open_refusals.items():
+            row = documents[refused_id]
+            arrivals = sorted(i for i in new_ids if document_slot(documents[i]) == slot)
+            if arrivals:
+                assert row["archived_at"] is not None, (
+                    f"refused document {refused_id} not settled by {arrivals}")
+                assert row["replaced_by_id"] in arrivals, (
+                    f"refused document {refused_id} settled by {row['replaced_by_id']}, "
+                    f"not by one of {arrivals}")
+            else:
+                assert row["archived_at"] is None and row["replaced_by_id"] is None, (
+                    f"refused document {refused_id} settled with nothing new in its slot")
+        self.open_refusals = {i: document_slot(row) for i, row in documents.items()
+                              if row["review_state"] == "refused" and row["archived_at"] is None}
 
     def check_calls(self, dump: Dump) -> None:
         calls = self.sim.calls[self.calls_checked:]
@@ -411,6 +476,10 @@ class DossierMachine(RuleBasedStateMachine):
             second = export_dossier(company, TODAY)
         assert first == second
         assert rebuild_export(self.scratch, dump) == first
+
+
+def document_slot(row: dict[str, Any]) -> tuple:
+    return (row["company_id"], row["establishment_id"], row["doc_type"])
 
 
 def _settled(row: dict[str, Any]) -> dict[str, tuple | None]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 from datetime import date
 
 import pytest
@@ -110,11 +109,10 @@ def test_the_control_api_drives_a_simulator_in_another_thread(served):
     assert calls["file_downloads"] == 0
 
 
-def test_a_thousand_files_over_loopback_are_served_quickly(served):
+def test_a_thousand_files_over_loopback_are_all_served(served):
     sim, base_url, session = served
     siren = "732829320"
     ids = sim.seed_bulk(AL, siren, 1000, sirets=("73282932000074",))
-    started = time.perf_counter()
 
     listed, page = [], 1
     while True:
@@ -136,4 +134,5 @@ def test_a_thousand_files_over_loopback_are_served_quickly(served):
 
     assert [item["id"] for item in listed] == ids
     assert sim.file_downloads(AL, siren) == 1000
-    assert time.perf_counter() - started < 20
+    # Ten pages and a thousand files: one request each, none failed or retried.
+    assert [call.status for call in sim.calls] == [200] * 1010

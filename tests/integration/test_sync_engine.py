@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from hiveo.demo.companies import make_siret
 from hiveo.demo.factories import make_document
+from hiveo.dossier.services import refuse_document
 from hiveo.extensions import db
-from hiveo.models import Company, Document, ProviderLink, SyncRun
+from hiveo.models import Company, Document, Establishment, ProviderLink, SyncRun, User
 from hiveo.sync.engine import SyncHooks, sync_company
 
 AL = "attestation_legale"
@@ -211,6 +212,66 @@ def test_multi_types_never_archive_a_manual_document(app, world):
     assert report.counts["replaced"] == 1
     current = documents(app, is_current=True)
     assert len(current) == 3 and manual_id in [d.id for d in current]
+
+
+def refused_upload(app, doc_type, siret=None, **kwargs) -> int:
+    """A manual upload by alice that olivia refused."""
+    with app.app_context():
+        company = db.session.scalar(select(Company).where(Company.siren == ACME))
+        if siret is not None:
+            kwargs["establishment"] = db.session.scalar(
+                select(Establishment).where(Establishment.siret == siret))
+        alice = db.session.scalar(select(User).where(User.email == "alice@example.com"))
+        olivia = db.session.scalar(select(User).where(User.email == "olivia@example.com"))
+        document = make_document(company, doc_type, validated=False, uploaded_by=alice,
+                                 **kwargs)
+        refuse_document(document.id, olivia, "Document illisible.")
+        db.session.commit()
+        return document.id
+
+
+def test_a_provider_document_settles_the_refusal_of_its_slot_and_no_other(app, world):
+    kbis_refused = refused_upload(app, "KBIS", issue_date=date(2026, 10, 20))
+    lnte_refused = refused_upload(app, "LNTE", issue_date=date(2026, 10, 20))
+    add_al(world, "KBIS", issue_date=date(2026, 11, 2))
+    report = run(app)
+    assert report.counts["imported"] == 1
+    (provider_kbis,) = documents(app, source=AL)
+    assert provider_kbis.is_current
+    by_id = {d.id: d for d in documents(app, source="manual")}
+    settled, untouched = by_id[kbis_refused], by_id[lnte_refused]
+    # Settled: moved to history, replaced by the provider's document, its refusal kept.
+    assert settled.archived_at is not None
+    assert settled.replaced_by_id == provider_kbis.id
+    assert not settled.is_current and settled.current_slot is None
+    assert settled.review_state == "refused" and settled.refusal_reason == "Document illisible."
+    # The provider sent nothing for the LNTE slot: that refusal still waits for an answer.
+    assert untouched.archived_at is None and untouched.replaced_by_id is None
+    assert untouched.review_state == "refused"
+    # Settled once: a later run moves nothing.
+    run(app)
+    again = {d.id: d for d in documents(app, source="manual")}
+    assert again[kbis_refused].archived_at == settled.archived_at
+    assert again[kbis_refused].replaced_by_id == provider_kbis.id
+    assert again[lnte_refused].archived_at is None
+
+
+def test_a_provider_document_settles_refusals_of_its_own_establishment_only(app, world):
+    with app.app_context():
+        sites = {e.siret: e.id for e in db.session.scalars(select(Establishment))}
+    site_1 = refused_upload(app, "BTP_PAID_LEAVE", issue_date=date(2026, 10, 20),
+                            validity_end=date(2027, 3, 31), siret=SIRET_1)
+    site_2 = refused_upload(app, "BTP_PAID_LEAVE", issue_date=date(2026, 10, 20),
+                            validity_end=date(2027, 3, 31),
+                            siret=make_siret(ACME, 2))
+    add_al(world, "CONGES_PAYES_BTP", siret=SIRET_1, validity_end=date(2027, 3, 31))
+    run(app)
+    (provider_doc,) = documents(app, source=AL)
+    assert provider_doc.establishment_id == sites[SIRET_1]
+    by_id = {d.id: d for d in documents(app, source="manual")}
+    assert by_id[site_1].replaced_by_id == provider_doc.id
+    assert by_id[site_1].archived_at is not None
+    assert by_id[site_2].replaced_by_id is None and by_id[site_2].archived_at is None
 
 
 FAULTS = {

@@ -48,9 +48,27 @@ def world(app, cast, simulator):
     return sim
 
 
+# The `flask` command, after giving every run a `before_apply` hook (the engine's
+# point for tests, called as phase 1 ends and phase 2 begins) that writes a marker.
+MARKED_FLASK = """
+import functools, pathlib, sys
+from flask.cli import main
+from hiveo.sync import engine
+
+marker = pathlib.Path(sys.argv.pop(1))
+engine.SyncHooks = functools.partial(engine.SyncHooks, before_apply=marker.touch)
+sys.argv[0] = "flask"
+main()
+"""
+
+
 @contextmanager
-def sync_process(app, simulator) -> Iterator[subprocess.Popen]:
-    """`flask --app app sync run --siren …` on the test's database, storage and simulator."""
+def sync_process(app, simulator, phase_two_marker: Path | None = None
+                 ) -> Iterator[subprocess.Popen]:
+    """`flask --app app sync run --siren …` on the test's database, storage and simulator.
+
+    With `phase_two_marker`, the run creates that file when it enters phase 2.
+    """
     env = {key: value for key, value in os.environ.items() if not key.startswith("HIVEO_")}
     env.update({
         "HIVEO_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -62,9 +80,13 @@ def sync_process(app, simulator) -> Iterator[subprocess.Popen]:
         "HIVEO_PROVIDER_TIMEOUT": "10",
         "HIVEO_SQLITE_BUSY_TIMEOUT_MS": "60000",
     })
+    command = ["--app", "app", "sync", "run", "--siren", ACME, "--provider", AL]
+    if phase_two_marker is None:
+        command = [sys.executable, "-m", "flask", *command]
+    else:
+        command = [sys.executable, "-c", MARKED_FLASK, str(phase_two_marker), *command]
     process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "sync", "run", "--siren", ACME,
-         "--provider", AL],
+        command,
         cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
@@ -76,7 +98,8 @@ def sync_process(app, simulator) -> Iterator[subprocess.Popen]:
 
 
 def wait_until(condition: Callable[[], bool], what: str, process: subprocess.Popen | None = None,
-               timeout: float = 30.0) -> None:
+               timeout: float = 300.0) -> None:
+    """Poll for an event; `timeout` only guards against a hang, it is no speed claim."""
     deadline = time.monotonic() + timeout
     while not condition():
         if process is not None and process.poll() is not None:
@@ -236,18 +259,18 @@ def waiting_writer(app) -> bool:
 
 
 def test_a_run_killed_inside_phase_two_applies_nothing_and_the_next_run_downloads_nothing(
-        app, world, simulator):
+        app, world, simulator, tmp_path):
     postgresql = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
-    with phase_two_blocked(app), sync_process(app, simulator) as process:
-        wait_until(lambda: len(stored_files(app)) == N_DOCUMENTS, "every file", process)
+    marker = tmp_path / "phase-two"
+    with phase_two_blocked(app), sync_process(app, simulator, marker) as process:
+        wait_until(marker.exists, "phase 2 to begin", process)
+        assert len(stored_files(app)) == N_DOCUMENTS
         if postgresql:
             # Phase 2 wrote the provider link and waits for the company row.
             wait_until(lambda: waiting_writer(app), "phase 2 to wait for the company",
                        process)
-        else:
-            # Every file is stored: the run ends phase 1, then waits at BEGIN IMMEDIATE.
-            time.sleep(0.5)
-            assert process.poll() is None
+        # SQLite: phase 2 opens with BEGIN IMMEDIATE, which waits for the test's lock.
+        assert process.poll() is None
         kill(process)
     lock_released(app)
 

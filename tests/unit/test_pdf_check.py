@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import io
+import json
+import logging
+import os
 import re
 import signal
 import subprocess
 import sys
 import textwrap
-import time
 import zlib
 from pathlib import Path
 
 import pytest
 from pypdf import PdfWriter
+from pypdf.errors import LimitReachedError
+from pypdf.filters import decompress
 
 from hiveo.config import ConfigError, load_settings
 from hiveo.demo.pdfgen import make_pdf
@@ -73,11 +77,9 @@ def test_the_bomb_streams_are_valid_zlib_and_inflate_a_thousandfold_twice():
 
 @pytest.mark.parametrize("item", IN_PROCESS, ids=[item.name for item in IN_PROCESS])
 def test_every_corpus_file_is_refused_in_process_with_its_french_message(item):
-    started = time.perf_counter()
     with pytest.raises(PdfRejected) as refusal:
         inspect_pdf(CORPUS_DIR / item.name)
     assert str(refusal.value) == item.refusal
-    assert time.perf_counter() - started < 10
 
 
 # ------------------------------------------------------------ inspect_pdf itself
@@ -136,12 +138,15 @@ def test_page_contents_are_decoded_within_a_budget_for_the_whole_document(tmp_pa
 
 
 def test_a_damaged_flate_stream_is_refused_as_damaged_at_once(tmp_path):
-    damaged = build.stream(b"\xff" * (1024 * 1024), b" /Filter /FlateDecode")
-    started = time.perf_counter()
+    data = b"\xff" * (1024 * 1024)
     with pytest.raises(PdfRejected) as refusal:
-        inspect_pdf(write(tmp_path, content_page_pdf(damaged)))
+        inspect_pdf(write(tmp_path, content_page_pdf(build.stream(data, b" /Filter /FlateDecode"))))
     assert str(refusal.value) == build.UNREADABLE
-    assert time.perf_counter() - started < 1
+    # "At once": under the check's limits pypdf's byte-by-byte recovery stops before its
+    # first byte, so every byte of the stream is still "remaining".
+    with pdf._pypdf_limits(), pytest.raises(LimitReachedError) as stopped:
+        decompress(data)
+    assert f"{len(data)} bytes remaining" in str(stopped.value)
 
 
 def test_a_stream_inflating_past_the_stream_limit_is_too_complex(tmp_path):
@@ -175,22 +180,24 @@ def test_files_that_do_not_start_as_a_pdf_are_refused_without_a_child(tmp_path, 
             inspect_pdf_isolated(CORPUS_DIR / name, timeout=20, memory_mb=512)
 
 
-def test_the_memory_bomb_is_stopped_by_the_childs_memory_limit():
-    started = time.perf_counter()
-    with pytest.raises(PdfRejected) as refusal:
-        inspect_pdf_isolated(CORPUS_DIR / "memory-bomb-object-streams.pdf", timeout=10,
+def test_the_memory_bomb_is_stopped_by_the_childs_memory_limit(caplog):
+    with caplog.at_level(logging.WARNING, logger=pdf.logger.name), \
+            pytest.raises(PdfRejected) as refusal:
+        inspect_pdf_isolated(CORPUS_DIR / "memory-bomb-object-streams.pdf", timeout=60,
                              memory_mb=256)
     assert str(refusal.value) == build.TOO_COMPLEX
-    assert time.perf_counter() - started < 10
+    # Stopped inside the child (its memory limit), not by the parent's clock.
+    assert not [r for r in caplog.records if "stopped after" in r.getMessage()]
 
 
-def test_a_child_over_its_time_is_killed_and_the_pdf_refused(tmp_path):
+def test_a_child_over_its_time_is_killed_and_the_pdf_refused(tmp_path, caplog):
     path = write(tmp_path, make_pdf("Attestation", ["ligne"]))
-    started = time.perf_counter()
-    with pytest.raises(PdfRejected) as refusal:
+    with caplog.at_level(logging.WARNING, logger=pdf.logger.name), \
+            pytest.raises(PdfRejected) as refusal:
         inspect_pdf_isolated(path, timeout=0.01, memory_mb=512)
     assert str(refusal.value) == build.TOO_COMPLEX
-    assert time.perf_counter() - started < 2
+    assert [r.getMessage() for r in caplog.records] == [
+        "PDF check of document.pdf stopped after 0.01 s"]
 
 
 def fake_child(tmp_path: Path, monkeypatch, code: str) -> None:
@@ -222,16 +229,25 @@ def test_a_child_without_a_clear_verdict_means_refused(tmp_path, monkeypatch, co
 
 
 def test_the_child_gets_none_of_the_portals_secrets(tmp_path, monkeypatch):
+    passed_on = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
+                 "LC_ALL": "C.UTF-8", "LC_CTYPE": "C.UTF-8",
+                 "LD_LIBRARY_PATH": str(tmp_path / "lib"), "SYSTEMROOT": "C:\\Windows"}
+    for name, value in passed_on.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("HIVEO_SECRET_KEY", "do-not-leak")
     monkeypatch.setenv("HIVEO_DATABASE_URL", "postgresql://u:password@db/hiveo")
-    fake_child(tmp_path, monkeypatch, """
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "neither")
+    seen = tmp_path / "environment.json"
+    fake_child(tmp_path, monkeypatch, f"""
         import json, os
-        names = ",".join(sorted(os.environ)) or "-"
-        print(json.dumps({"ok": False, "message": names}))
+        with open({str(seen)!r}, "w") as out:
+            json.dump(dict(os.environ), out)
+        print(json.dumps({{"ok": True, "pages": 1}}))
     """)
-    with pytest.raises(PdfRejected) as refusal:
-        inspect_pdf_isolated(write(tmp_path, make_pdf("A")), timeout=20, memory_mb=512)
-    assert "HIVEO" not in str(refusal.value)
+    assert inspect_pdf_isolated(write(tmp_path, make_pdf("A")), timeout=20,
+                                memory_mb=512) == PdfInfo(pages=1)
+    assert json.loads(seen.read_text()) == passed_on
 
 
 def run_limited(code: str, timeout: float = 20) -> subprocess.CompletedProcess:
@@ -258,11 +274,10 @@ def test_the_child_limits_its_own_address_space():
 
 
 def test_the_child_limits_its_own_cpu_time():
-    started = time.perf_counter()
+    # Without the limit the loop never ends and run_limited's timeout raises.
     result = run_limited("pdfcheck.limit_resources(memory_mb=512, cpu_seconds=1)\n"
-                         "while True:\n    pass\n")
+                         "while True:\n    pass\n", timeout=120)
     assert result.returncode in (-signal.SIGXCPU, -signal.SIGKILL)
-    assert time.perf_counter() - started < 5
 
 
 def test_the_child_refuses_to_run_without_its_limits():

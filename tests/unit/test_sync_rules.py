@@ -44,7 +44,18 @@ def test_pending_and_refused_provider_documents_are_not_applied(state, action):
                                                    (1, Action.LOWER)])
 def test_same_external_id_compares_revisions(revision, action):
     current = [held(source="attestation_legale", external_id="al-1", revision=2)]
-    assert decide(remote(revision=revision), multi=False, current=current).action is action
+    decision = decide(remote(revision=revision), multi=False, current=current)
+    assert decision.action is action
+    # A new revision replaces its own earlier one, which is what gets archived.
+    assert decision.replaces == (current[0] if action is Action.REPLACE else None)
+
+
+def test_a_held_document_without_a_recorded_revision_counts_as_revision_zero():
+    current = [held(source="attestation_legale", external_id="al-1", revision=None)]
+    decision = decide(remote(revision=1), multi=False, current=current)
+    assert decision.action is Action.REPLACE and decision.replaces == current[0]
+    assert decide(remote(revision=0), multi=False,
+                  current=current).action is Action.UNCHANGED
 
 
 def test_a_newer_provider_document_replaces_another_source():
