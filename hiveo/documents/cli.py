@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from ..clitools import company_by_siren, fail
+from ..clitools import DAY, company_by_siren, fail
 from ..core import clock
 from ..dossier import services
 from ..dossier.export import export_dossier
@@ -25,9 +25,9 @@ dossier = AppGroup("dossier", help="Dossiers des entreprises.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--type", "doc_type_code", required=True, help="Code du catalogue (ex. KBIS).")
 @click.option("--siret", default=None, help="Établissement concerné (sinon : l'entreprise).")
-@click.option("--issue-date", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("--validity-start", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("--validity-end", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--issue-date", type=DAY, required=True)
+@click.option("--validity-start", type=DAY, required=True)
+@click.option("--validity-end", type=DAY, default=None)
 def documents_import(siren, file: Path, doc_type_code, siret, issue_date, validity_start,
                      validity_end) -> None:
     begin_write()
@@ -35,10 +35,8 @@ def documents_import(siren, file: Path, doc_type_code, siret, issue_date, validi
     problems = services.Problems()
     doc_type = services.check_type(doc_type_code, problems)
     establishment = services.find_establishment(company, siret, problems)
-    issue = issue_date.date()
-    start = validity_start.date()
-    end = validity_end.date() if validity_end else None
-    services.check_dates(doc_type, issue, start, end, clock.today(), problems)
+    services.check_dates(doc_type, issue_date, validity_start, validity_end, clock.today(),
+                         problems)
     services.check_slot_open(company, doc_type, problems)
     if not file.is_file():
         problems.add(f"Le fichier {file} n'existe pas.", "file")
@@ -53,8 +51,9 @@ def documents_import(siren, file: Path, doc_type_code, siret, issue_date, validi
     with file.open("rb") as handle:
         stored = storage().save(handle)
     document = services.add_document(
-        company=company, establishment=establishment, doc_type=doc_type, issue_date=issue,
-        validity_start=start, validity_end=end, stored=stored,
+        company=company, establishment=establishment, doc_type=doc_type,
+        issue_date=issue_date, validity_start=validity_start, validity_end=validity_end,
+        stored=stored,
         filename=file.name[:services.MAX_FILENAME], uploaded_by=None, validated=True,
     )
     db.session.commit()

@@ -220,10 +220,8 @@ def upload(siren: str) -> Response:
     today = clock.today()
     services.check_dates(doc_type, form.issue_date.data, form.validity_start.data,
                          form.validity_end.data, today, problems)
-    replaces_raw = form.replaces.data or ""
     replaces = services.check_replaces(
-        access.company, doc_type, establishment,
-        int(replaces_raw) if replaces_raw.isdigit() else None, problems,
+        access.company, doc_type, establishment, form.replaced_id, problems,
     )
     services.check_slot_open(access.company, doc_type, problems)
 
