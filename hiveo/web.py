@@ -75,9 +75,14 @@ def refuse_control_characters() -> None:
     if request.method != "GET" and request.mimetype in (
         "application/x-www-form-urlencoded", "multipart/form-data"
     ):
-        fields = (text for pair in request.form.items(multi=True) for text in pair)
-        if any(has_control_characters(text, multiline=True) for text in fields):
+        # A multipart part whose name holds a line break has no name (None) for
+        # Werkzeug, on which CSRFProtect's search for the token crashed.
+        if None in request.files:
             abort_fr(400, CONTROL_REFUSAL)
+        for name, value in request.form.items(multi=True):
+            if (name is None or has_control_characters(name)
+                    or has_control_characters(value, multiline=True)):
+                abort_fr(400, CONTROL_REFUSAL)
 
 
 def error_response(status: int, message: str | None = None) -> Response:
@@ -151,7 +156,8 @@ class _RememberedUrls:
 
 def init_web(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
-    app.before_request(refuse_control_characters)
+    # First of all hooks: CSRFProtect's reads the form's field names too.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_control_characters)
     app.jinja_env.filters.update(
         siren=format_siren,
         siret=format_siret,

@@ -88,6 +88,18 @@ def test_control_characters_in_any_form_field_are_refused_before_the_view(app, c
     assert stored_files(app) == []
 
 
+@pytest.mark.parametrize("name", ["line\rbreak", "line\nbreak", "tab\tname"])
+def test_a_multipart_field_whose_name_breaks_its_header_is_refused(app, cast, name):
+    # Werkzeug reads such a part as having no name (None), which CSRFProtect choked on.
+    client = app.test_client()
+    login(client, cast.bob)
+    before = counts(app)
+    response = upload(client, cast.acme, pdfs.valid_pdf(), **{name: "x"})
+    assert_refused_for_control_characters(response)
+    assert counts(app) == before
+    assert stored_files(app) == []
+
+
 def test_tabs_and_line_breaks_in_a_form_field_are_still_text(app, cast):
     with app.app_context():
         acme = db.session.get(Company, cast.acme_id)
