@@ -15,6 +15,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the portal: settings from HIVEO_* variables, then `overrides` (tests)."""
     from .auth.ratelimit import init_rate_limit
+    from .clitools import refuse_control_characters
     from .config import load_settings
     from .extensions import init_extensions
     from .fragments import init_fragments
@@ -49,6 +50,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_security(app)
     init_web(app)
     _register_blueprints(app)
+    refuse_control_characters(app.cli)
     return app
 
 

@@ -10,6 +10,8 @@ from stdnum import exceptions
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 
+from .inputs import ascii_digits
+
 
 class InvalidIdentifier(ValueError):
     """The message is meant for the person who typed the number."""
@@ -24,7 +26,7 @@ def _check(value: str, kind: str, length: int, module) -> str:
     number = clean(value)
     if not number:
         raise InvalidIdentifier(f"Le {kind} est obligatoire.")
-    if not number.isdigit():
+    if not ascii_digits(number):
         raise InvalidIdentifier(f"Le {kind} ne doit contenir que des chiffres.")
     if len(number) != length:
         raise InvalidIdentifier(

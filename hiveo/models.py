@@ -99,7 +99,9 @@ class User(UserMixin, db.Model):
 
 
 class LoginThrottle(db.Model):
-    """Failed logins per submitted e-mail, whether or not an account has it.
+    """Sign-in attempts per submitted e-mail since its last success, whether or
+    not an account has it (`failures`: every attempt counts, before its password
+    is checked, so that parallel attempts cannot all pass; see authenticate()).
 
     Keyed by the address rather than the user so that the lock-out behaves
     the same for unknown addresses and does not reveal which ones exist.

@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from .core.text import format_date, format_datetime, plural, size_fr
 from .htmx import is_htmx
 from .identifiers import format_siren, format_siret
+from .inputs import CONTROL_REFUSAL, BoundedIntConverter, has_control_characters, parse_id
 
 log = logging.getLogger("hiveo")
 
@@ -56,10 +57,32 @@ def abort_fr(status: int, message: str) -> NoReturn:
 
 def page_number() -> int:
     """The ?page= of a paginated list: a positive number of sane size, else the first."""
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
+    number = parse_id(request.args.get("page"))
+    return number if number is not None and number < 1_000_000 else 1
 
 
+
+
+def refuse_control_characters() -> None:
+    """400 for a control character in the path, the query string or a form field.
+
+    Once, before every view, for every text a request can bring to the
+    database (file names have their own refusal, hiveo/dossier/services.py).
+    """
+    texts = [request.path, *(text for pair in request.args.items(multi=True) for text in pair)]
+    if any(has_control_characters(text) for text in texts):
+        abort_fr(400, CONTROL_REFUSAL)
+    if request.method != "GET" and request.mimetype in (
+        "application/x-www-form-urlencoded", "multipart/form-data"
+    ):
+        # A multipart part whose name holds a line break has no name (None) for
+        # Werkzeug, on which CSRFProtect's search for the token crashed.
+        if None in request.files:
+            abort_fr(400, CONTROL_REFUSAL)
+        for name, value in request.form.items(multi=True):
+            if (name is None or has_control_characters(name)
+                    or has_control_characters(value, multiline=True)):
+                abort_fr(400, CONTROL_REFUSAL)
 
 
 def error_response(status: int, message: str | None = None) -> Response:
@@ -132,6 +155,9 @@ class _RememberedUrls:
 
 
 def init_web(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntConverter
+    # First of all hooks: CSRFProtect's reads the form's field names too.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_control_characters)
     app.jinja_env.filters.update(
         siren=format_siren,
         siret=format_siret,

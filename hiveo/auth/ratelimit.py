@@ -42,6 +42,18 @@ def check_login_rate() -> None:
     raise error
 
 
+def per_worker_warning(workers: int, storage_uri: str) -> str | None:
+    """What to tell the operator when each of several processes would count on its own."""
+    if workers <= 1 or not storage_uri.startswith("memory://"):
+        return None
+    return (
+        f"HIVEO_RATELIMIT_STORAGE_URL is memory:// and {workers} worker processes serve the "
+        f"portal: each counts sign-in attempts on its own, so a client gets up to {workers} "
+        "times HIVEO_LOGIN_RATE_LIMIT. Set HIVEO_RATELIMIT_STORAGE_URL=redis://127.0.0.1:6379/0 "
+        "(or another shared store)."
+    )
+
+
 def init_rate_limit(app: Flask) -> None:
     app.extensions[_EXTENSION] = FixedWindowRateLimiter(
         storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, literal, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..models import LoginThrottle, User, utcnow
@@ -61,16 +63,29 @@ class LoginResult:
     locked: bool = False
 
 
-def _throttle_row(address: str) -> LoginThrottle | None:
-    return db.session.get(LoginThrottle, address)
+def _count_attempt(address: str, now: datetime, window_seconds: int) -> int:
+    """Count one sign-in attempt for `address`, atomically; the attempts in its window.
 
-
-def is_locked(row: LoginThrottle | None, now: datetime, max_failures: int, window: int) -> bool:
-    return (
-        row is not None
-        and row.failures >= max_failures
-        and now - row.window_started_at <= timedelta(seconds=window)
-    )
+    One statement does the read and the write (an upsert that returns the new
+    count), so that parallel attempts cannot all read the same count and each
+    pass: on PostgreSQL the row is locked by the statement, on SQLite the
+    writer's lock is held. The window starts at the first attempt after the
+    last success and is not extended by later ones.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = LoginThrottle.__table__
+    started = table.c.window_started_at
+    expired = started < now - timedelta(seconds=window_seconds)
+    statement = insert(table).values(email=address, failures=1, window_started_at=now)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.email],
+        set_={
+            "failures": case((expired, 1), else_=table.c.failures + 1),
+            "window_started_at": case((expired, literal(now, started.type)), else_=started),
+        },
+    ).returning(table.c.failures)
+    return db.session.execute(statement).scalar_one()
 
 
 def authenticate(
@@ -82,31 +97,30 @@ def authenticate(
     profile: str = "default",
     now: datetime | None = None,
 ) -> LoginResult:
-    """Check a password, counting failures per address. Caller commits."""
-    address = normalise_email(email)
-    now = now or utcnow()
-    row = _throttle_row(address)
-    if is_locked(row, now, max_failures, window_seconds):
+    """Check a password, at most `max_failures` times per address and window.
+
+    The attempt is counted before the password is checked, and committed at
+    once: parallel attempts for one address then see each other's count (the
+    ones beyond the limit are refused without a check) and do not wait for
+    each other's password hash. A success resets the count; the caller
+    commits that.
+    """
+    address = normalise_email(email)[:254]
+    attempts = _count_attempt(address, now or utcnow(), window_seconds)
+    db.session.commit()
+    if attempts > max_failures:
         burn_time(password, profile)
         return LoginResult(None, locked=True)
 
     user = db.session.scalar(select(User).where(User.email == address)) if address else None
     if user is not None and verify_password(user.password_hash, password, profile):
-        if row is not None:
-            db.session.execute(delete(LoginThrottle).where(LoginThrottle.email == address))
+        db.session.execute(delete(LoginThrottle).where(LoginThrottle.email == address))
         if needs_rehash(user.password_hash, profile):
             user.password_hash = hash_password(password, profile)
         return LoginResult(user)
 
     if user is None:
         burn_time(password, profile)
-    if row is None:
-        db.session.add(LoginThrottle(email=address[:254], failures=1, window_started_at=now))
-    elif now - row.window_started_at > timedelta(seconds=window_seconds):
-        row.failures = 1
-        row.window_started_at = now
-    else:
-        row.failures += 1
     return LoginResult(None)
 
 

@@ -14,7 +14,6 @@ from flask import (
 )
 from flask import session as flask_session
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..htmx import redirect_after_post
@@ -49,29 +48,21 @@ def login() -> Response | str:
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            result = None
-            # Two failures for a new address at the same instant may race to
-            # create its counter; the loser simply counts again.
-            for _attempt in range(2):
-                try:
-                    result = authenticate(
-                        form.email.data,
-                        form.password.data,
-                        max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                        window_seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"],
-                        profile=current_app.config["ARGON2_PROFILE"],
-                    )
-                    db.session.commit()
-                    break
-                except IntegrityError:
-                    db.session.rollback()
-            if result is not None and result.locked:
+            result = authenticate(
+                form.email.data,
+                form.password.data,
+                max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+                window_seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"],
+                profile=current_app.config["ARGON2_PROFILE"],
+            )
+            db.session.commit()
+            if result.locked:
                 status = 429
                 form.form_errors.append(
                     "Trop de tentatives de connexion pour cette adresse. "
                     "Patientez quelques minutes puis réessayez."
                 )
-            elif result is not None and result.user is not None:
+            elif result.user is not None:
                 # A fresh session: nothing chosen before login survives it.
                 flask_session.clear()
                 login_user(result.user)

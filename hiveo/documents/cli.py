@@ -10,7 +10,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from ..clitools import company_by_siren, fail
+from ..clitools import DAY, company_by_siren, fail
 from ..core import clock
 from ..dossier import services
 from ..dossier.catalogue import CATALOGUE
@@ -26,9 +26,9 @@ dossier = AppGroup("dossier", help="Dossiers des entreprises.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--type", "doc_type_code", required=True, help="Code du catalogue (ex. KBIS).")
 @click.option("--siret", default=None, help="Établissement concerné (sinon : l'entreprise).")
-@click.option("--issue-date", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("--validity-start", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("--validity-end", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--issue-date", type=DAY, required=True)
+@click.option("--validity-start", type=DAY, required=True)
+@click.option("--validity-end", type=DAY, default=None)
 @click.option("--replaces", default=None,
               help="Identifiant du document en cours qu'il remplace (types multiples).")
 def documents_import(siren, file: Path, doc_type_code, siret, issue_date, validity_start,
@@ -37,9 +37,8 @@ def documents_import(siren, file: Path, doc_type_code, siret, issue_date, validi
     begin_write()
     company = company_by_siren(siren)
     submission = services.Submission(
-        doc_type=doc_type_code, siret=siret, issue_date=issue_date.date(),
-        validity_start=validity_start.date(),
-        validity_end=validity_end.date() if validity_end else None,
+        doc_type=doc_type_code, siret=siret, issue_date=issue_date,
+        validity_start=validity_start, validity_end=validity_end,
         replaces=replaces, validated=True,
     )
     try:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from .. import reads
 from ..extensions import db
 from ..identifiers import InvalidIdentifier, format_siren, validate_siren, validate_siret
+from ..inputs import ascii_digits
 from ..models import Company, Establishment, Membership, Role, User
 
 if TYPE_CHECKING:
@@ -246,7 +247,7 @@ def search_terms(query: str) -> list[str]:
     """Words to find in name, SIRET, postal code or city; a typed SIRET keeps its spaces out."""
     text = (query or "").strip()[:100]
     compact = text.replace(" ", "").replace(".", "")
-    if compact.isdigit():
+    if ascii_digits(compact):
         return [compact]
     return [fold(word) for word in text.split() if word][:8]
 

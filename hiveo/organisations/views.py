@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from ..fragments import cached_fragment, company_key
 from ..htmx import fragment_response, is_partial
+from ..inputs import ascii_digits
 from ..sync.state import SyncState, sync_state
 from ..web import page_number
 from .services import (
@@ -20,7 +21,7 @@ bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 
 def require_member(siren: str) -> CompanyAccess:
     """The company for its members; 404 for everyone else, so ids do not leak."""
-    access = company_access(current_user, siren) if siren.isdigit() else None
+    access = company_access(current_user, siren) if ascii_digits(siren) else None
     if access is None:
         abort(404)
     return access

@@ -79,10 +79,10 @@ def test_each_refusal_names_the_number_and_the_rule(check, value, message):
 
 
 def test_digits_of_another_script_are_not_a_number_we_accept():
-    # str.isdigit() says yes to Arabic-Indic digits; the checksum module says no.
+    # str.isdigit() says yes to Arabic-Indic digits: only ASCII digits are a number here.
     with pytest.raises(InvalidIdentifier) as refusal:
         validate_siren("٧٣٢٨٢٩٣٢٠")
-    assert str(refusal.value) == "Le SIREN ٧٣٢٨٢٩٣٢٠ n'est pas valide."
+    assert str(refusal.value) == "Le SIREN ne doit contenir que des chiffres."
 
 
 def test_only_separators_are_stripped():
