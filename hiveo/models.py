@@ -14,7 +14,6 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
-    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
@@ -119,9 +118,6 @@ class Company(db.Model):
     siren: Mapped[str] = mapped_column(String(9), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Raised by database triggers on every change to the company's establishments,
-    # documents and provider links (migration 0005): the key of its cached fragments.
-    data_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     establishments: Mapped[list[Establishment]] = relationship(
         back_populates="company", lazy="raise_on_sql"

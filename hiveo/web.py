@@ -101,36 +101,6 @@ def _handle_unexpected(error: Exception) -> Response:
     return error_response(500)
 
 
-class _RememberedUrls:
-    """url_for() for templates, each address built once per process.
-
-    A page calls url_for a dozen times (menus, tabs, forms, links) and each call
-    walks Werkzeug's routing rules: together they cost more than the page's
-    queries. An address without `_external` or other options depends only on
-    the endpoint, its values and the script root (this app registers no URL
-    defaults), so it is remembered under those.
-    """
-
-    def __init__(self, capacity: int = 20_000) -> None:
-        self._urls: dict[tuple, str] = {}
-        self._capacity = capacity
-
-    def __call__(self, endpoint: str, **values) -> str:
-        if endpoint.startswith(".") or any(name.startswith("_") for name in values):
-            return url_for(endpoint, **values)
-        try:
-            key = (request.script_root, endpoint, *sorted(values.items()))
-            url = self._urls.get(key)
-        except TypeError:  # a list or another unhashable value
-            return url_for(endpoint, **values)
-        if url is None:
-            url = url_for(endpoint, **values)
-            if len(self._urls) >= self._capacity:
-                self._urls.clear()
-            self._urls[key] = url
-        return url
-
-
 def init_web(app: Flask) -> None:
     app.jinja_env.filters.update(
         siren=format_siren,
@@ -139,7 +109,6 @@ def init_web(app: Flask) -> None:
         datetime_fr=format_datetime,
     )
     app.jinja_env.globals.update(
-        url_for=_RememberedUrls(),
         plural=plural,
         has_endpoint=lambda name: name in app.view_functions,
         # Static files have fixed names: no url_for() per asset on every page.

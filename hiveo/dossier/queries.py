@@ -21,12 +21,7 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Company, Document, Establishment, ReviewState
-from ..organisations.services import (
-    Page,
-    establishments_page,
-    like_escape,
-    search_terms,
-)
+from ..organisations.services import Page, establishment_filter, establishments_page
 from .catalogue import CATALOGUE, COMPANY_TYPES, ESTABLISHMENT_TYPES, DocumentType, Level
 from .states import EXPIRING_DAYS, State, document_state, validity_state
 
@@ -217,16 +212,9 @@ def _missing_establishment_slots_count(company: Company, query: str = "") -> int
     for doc_type in ESTABLISHMENT_TYPES:
         statement = _MISSING_COUNTS[doc_type.code]
         if query:
-            statement = statement.where(*_establishment_filter(query))
+            statement = statement.where(*establishment_filter(query))
         total += db.session.scalar(statement, {"company_id": company.id}) or 0
     return total
-
-
-def _establishment_filter(query: str) -> list:
-    return [
-        Establishment.search_text.like(f"%{like_escape(term)}%", escape="\\")
-        for term in search_terms(query)
-    ]
 
 
 def _missing_items(company: Company, today: date, company_docs: list[Document], query: str,
@@ -241,7 +229,7 @@ def _missing_items(company: Company, today: date, company_docs: list[Document], 
     for doc_type in ESTABLISHMENT_TYPES:
         statement = _MISSING_ITEMS[doc_type.code]
         if query:
-            statement = statement.where(*_establishment_filter(query))
+            statement = statement.where(*establishment_filter(query))
         establishments = db.session.execute(
             statement, {"company_id": company.id, "limit": limit + offset})
         items.extend(ActionItem(State.MISSING, doc_type, est, None) for est in establishments)
@@ -293,7 +281,7 @@ class EstablishmentRef:
 def _document_items(company: Company, state: State, today: date, query: str, limit: int,
                     offset: int, *, with_total: bool = True) -> tuple[list[ActionItem], int]:
     statement, count = _ITEMS[state], _ITEM_TOTALS[state]
-    terms = _establishment_filter(query)
+    terms = establishment_filter(query)
     if terms:
         within = Document.establishment_id.in_(
             select(Establishment.id).where(Establishment.company_id == company.id, *terms))
