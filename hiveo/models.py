@@ -23,8 +23,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    exists,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from .extensions import db
 
@@ -332,6 +333,13 @@ class ProviderLink(db.Model):
     changed_by: Mapped[User | None] = relationship(lazy="raise_on_sql")
 
     __table_args__ = (UniqueConstraint("company_id", "provider"),)
+
+
+# Whether the company has an account on any provider platform. Deferred: the user
+# loader reads it with the user's companies (hiveo/security.py), so the pages of a
+# company without one skip the sync queries.
+Company.has_provider_links = column_property(
+    exists().where(ProviderLink.company_id == Company.id), deferred=True)
 
 
 class SyncRun(db.Model):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from .extensions import db, login_manager
 from .htmx import is_htmx
-from .models import Membership, User
+from .models import Company, Membership, User
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
@@ -28,14 +28,16 @@ def _load_user(user_id: str) -> User | None:
     """The signed-in user with their memberships and companies, in one statement.
 
     Every page needs both (the access check, the organisations list, the
-    company switcher); the joins save a round trip per page.
+    company switcher); the joins save a round trip per page. Each company comes
+    with whether it has a provider account, which its pages need first.
     """
     raw_id, _, token = user_id.partition(":")
     if not raw_id.isdigit() or not token:
         return None
     user = db.session.scalars(
         select(User).where(User.id == int(raw_id))
-        .options(joinedload(User.memberships).joinedload(Membership.company))
+        .options(joinedload(User.memberships).joinedload(Membership.company)
+                 .undefer(Company.has_provider_links))
     ).unique().one_or_none()
     if user is None or not hmac.compare_digest(user.session_token, token):
         return None

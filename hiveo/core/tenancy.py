@@ -43,7 +43,7 @@ def memberships_of(user: User) -> list[Membership]:
     if "memberships" in inspect(user).unloaded:
         memberships = list(db.session.scalars(
             select(Membership).where(Membership.user_id == user.id)
-            .options(joinedload(Membership.company))
+            .options(joinedload(Membership.company).undefer(Company.has_provider_links))
         ))
     else:
         memberships = list(user.memberships)

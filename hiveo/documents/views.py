@@ -89,8 +89,8 @@ def dossier(siren: str) -> Response:
         return render("documents/dossier.html", "documents/_filtered.html", access=access,
                       company=access.company, listing=listing, dossier=None, query=query,
                       state_filter=state_filter, companies=_other_companies(access),
-                      managed=managed_types(access.company.id))
-    managed = managed_types(access.company.id)
+                      managed=_managed(access))
+    managed = _managed(access)
     dossier_data = load_dossier(access.company, today, query=query, page=page_number(),
                                 managed_by=managed.get)
     return render("documents/dossier.html", "documents/_overview.html", access=access,
@@ -109,11 +109,16 @@ def establishment(siren: str, siret: str) -> Response:
     ).first()
     if row is None:
         abort(404)
-    managed = managed_types(access.company.id)
+    managed = _managed(access)
     slots = establishment_slots(access.company, row, clock.today(), managed_by=managed.get)
     return render("documents/establishment.html", "documents/_establishment_slots.html",
                   access=access, company=access.company, establishment=row, slots=slots,
                   today=clock.today())
+
+
+def _managed(access: CompanyAccess) -> dict[str, str]:
+    """The types providers manage for the company; none without a provider account."""
+    return managed_types(access.company.id) if access.company.has_provider_links else {}
 
 
 def _other_companies(access: CompanyAccess):

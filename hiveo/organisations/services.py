@@ -170,21 +170,32 @@ def search_terms(query: str) -> list[str]:
 def establishments_page(
     company: Company, *, query: str = "", page: int = 1, per_page: int = 50
 ) -> Page:
-    """One page of the company's establishments (rows with attributes), in two queries.
+    """One page of the company's establishments (rows with attributes), in one statement.
 
-    (A window count in the same query would make SQLite read every matching
-    row before the LIMIT; the separate count reads only the index.)
+    The total comes from an uncorrelated subquery, which both databases run
+    once; a window count would make SQLite read every matching row before the
+    LIMIT. A page past the end costs a second statement, for the last page.
     """
     where = [Establishment.company_id == company.id, *establishment_filter(query)]
-    total = db.session.scalar(select(func.count(Establishment.id)).where(*where)) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
-    rows = db.session.execute(
+    total_column = (select(func.count(Establishment.id)).where(*where)
+                    .scalar_subquery().label("total"))
+    statement = (
         select(Establishment.id, Establishment.siret, Establishment.name, Establishment.address,
-               Establishment.postal_code, Establishment.city)
-        .where(*where).order_by(Establishment.siret)
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
+               Establishment.postal_code, Establishment.city, total_column)
+        .where(*where).order_by(Establishment.siret).limit(per_page)
+    )
+    page = max(1, page)
+    rows = db.session.execute(statement.offset((page - 1) * per_page)).all()
+    if rows:
+        total = rows[0].total
+    elif page == 1:
+        total = 0
+    else:
+        total = db.session.scalar(select(func.count(Establishment.id)).where(*where)) or 0
+        last = max(1, math.ceil(total / per_page))
+        if page > last:
+            page = last
+            rows = db.session.execute(statement.offset((page - 1) * per_page)).all()
     return Page(rows, total, page, per_page, (query or "").strip()[:100])
 
 

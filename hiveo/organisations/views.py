@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from ..core.tenancy import member_required, memberships_of
 from ..htmx import is_partial, render, render_fragment
-from ..sync.state import sync_state
+from ..sync.state import SyncState, sync_state
 from ..web import page_number
 from .services import establishments_page, organisations_of
 
@@ -32,5 +32,6 @@ def company(siren: str) -> Response:
     context = {"access": access, "company": access.company, "page": page, "query": query}
     if is_partial():
         return render_fragment("organisations/_establishments.html", **context)
-    return render_template("organisations/company.html", sync=sync_state(access.company.id),
-                           **context)
+    sync = (sync_state(access.company.id) if access.company.has_provider_links
+            else SyncState.none())
+    return render_template("organisations/company.html", sync=sync, **context)
