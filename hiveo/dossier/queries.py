@@ -141,32 +141,37 @@ class EstablishmentSummary:
     pending: int
 
 
-def summarise(documents: Iterable, today: date) -> EstablishmentSummary:
+def summarise(documents: Iterable) -> EstablishmentSummary:
     """An establishment's summary line from its live documents, as its slots would count it.
 
-    A company-level type it has no document of is the company's slot (not
-    counted here); every other type is counted once when its slot needs action.
+    Each document comes with its `state` (selected with state_column()). A
+    company-level type it has no document of is the company's slot (not counted
+    here); every other type is counted once when its slot needs action, with
+    the state _slot_state() would give it: its worst current document, else
+    pending, else refused.
     """
-    by_type: dict[str, list] = defaultdict(list)
-    for doc in documents:
-        by_type[doc.doc_type].append(doc)
-    to_do = sum(1 for doc_type in ESTABLISHMENT_TYPES if doc_type.code not in by_type)
+    # Per type: (rank of the slot's state so far, its state); lower ranks win.
+    slots: dict[str, tuple[int, str]] = {}
     pending = 0
-    for docs in by_type.values():
-        current = [doc for doc in docs if doc.is_current]
-        waiting = sum(1 for doc in docs if doc.review_state == ReviewState.PENDING.value)
-        pending += waiting
-        if current:
-            state = min((document_state(doc, today) for doc in current),
-                        key=lambda s: _SEVERITY[s])
-        elif waiting:
-            state = State.PENDING
-        elif any(doc.review_state == ReviewState.REFUSED.value for doc in docs):
-            state = State.REFUSED
-        else:
-            continue
-        to_do += state in ACTION_STATES
+    for doc in documents:
+        rank = _SUMMARY_RANK.get(doc.state if doc.is_current else doc.review_state)
+        if doc.review_state == _PENDING:
+            pending += 1
+        if rank is not None:
+            best = slots.get(doc.doc_type)
+            if best is None or rank < best[0]:
+                slots[doc.doc_type] = (rank, doc.state if doc.is_current else doc.review_state)
+    to_do = sum(1 for doc_type in ESTABLISHMENT_TYPES if doc_type.code not in slots)
+    to_do += sum(1 for _rank, state in slots.values() if state in _ACTION_VALUES)
     return EstablishmentSummary(to_do, pending)
+
+
+_PENDING = ReviewState.PENDING.value
+# A current document decides its slot (the worst one first); then a pending upload;
+# then a refusal.
+_SUMMARY_RANK = {State.EXPIRED.value: 0, State.EXPIRING.value: 1, State.VALID.value: 2,
+                 ReviewState.PENDING.value: 3, ReviewState.REFUSED.value: 4}
+_ACTION_VALUES = frozenset(state.value for state in ACTION_STATES)
 
 
 # The Documents tab runs the same statements on every view: they are built once,
@@ -342,11 +347,11 @@ _COMPANY_DOCUMENTS = (
     .where(Document.company_id == _COMPANY, Document.establishment_id.is_(None))
     .order_by(Document.uploaded_at.desc(), Document.id.desc())
 )
-# What an establishment's summary line needs: live documents, no ORM objects.
+# What an establishment's summary line needs: live documents with their state
+# (the states table's SQL column), no ORM objects.
 _PAGE_DOCUMENTS = (
-    select(Document.id, Document.establishment_id, Document.doc_type, Document.is_current,
-           Document.review_state, Document.archived_at, Document.effective_end,
-           Document.provider_state)
+    select(Document.establishment_id, Document.doc_type, Document.is_current,
+           Document.review_state, state_column().label("state"))
     .where(Document.company_id == _COMPANY,
            Document.establishment_id.in_(bindparam("ids", expanding=True)),
            Document.archived_at.is_(None))
@@ -374,9 +379,10 @@ def load_dossier(
     ids = [est.id for est in establishments.items]
     by_establishment: dict[int, list] = defaultdict(list)
     if ids:
-        for doc in db.session.execute(_PAGE_DOCUMENTS, {"company_id": company.id, "ids": ids}):
+        for doc in db.session.execute(_PAGE_DOCUMENTS,
+                                      {**_dates(company, today), "ids": ids}):
             by_establishment[doc.establishment_id].append(doc)
-    summaries = {est.id: summarise(by_establishment[est.id], today)
+    summaries = {est.id: summarise(by_establishment[est.id])
                  for est in establishments.items}
 
     counts = _counts(company, today, company_docs)
