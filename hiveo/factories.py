@@ -127,37 +127,9 @@ def add_documents_bulk(company: Company, rows: list[dict], *, content: bytes | N
     optionally validity_end. All share one stored PDF. Single-occurrence slots
     must not repeat: this is a fast path, not a second set of rules.
     """
-    from .dossier.catalogue import CATALOGUE, effective_end
+    from .dossier.services import add_current_bulk
     from .dossier.storage import storage
-    from .models import slot_key, utcnow
     from .pdfgen import make_pdf
 
     stored = storage().save_chunks([content or make_pdf("Document", [company.name])])
-    now = utcnow()
-    values = []
-    for row in rows:
-        spec = CATALOGUE[row["doc_type"]]
-        issue = row["issue_date"]
-        end = row.get("validity_end")
-        values.append({
-            "company_id": company.id,
-            "establishment_id": row.get("establishment_id"),
-            "doc_type": spec.code,
-            "source": "manual",
-            "issue_date": issue,
-            "validity_start": issue,
-            "validity_end": end,
-            "effective_end": effective_end(spec, issue, issue, end),
-            "sha256": stored.sha256,
-            "size": stored.size,
-            "filename": f"{spec.code.lower()}.pdf",
-            "uploaded_at": now,
-            "review_state": "validated",
-            "reviewed_at": now,
-            "is_current": True,
-            "current_slot": None if spec.multi else slot_key(
-                company.id, row.get("establishment_id"), spec.code),
-        })
-    for start in range(0, len(values), 1000):
-        db.session.execute(insert(Document), values[start:start + 1000])
-    db.session.flush()
+    add_current_bulk(company.id, rows, stored)

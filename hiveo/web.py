@@ -19,7 +19,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from .core.text import format_date, format_datetime, plural
+from .core.text import format_date, format_datetime, plural, size_fr
 from .htmx import is_htmx
 from .identifiers import format_siren, format_siret
 
@@ -107,6 +107,7 @@ def init_web(app: Flask) -> None:
         siret=format_siret,
         date_fr=format_date,
         datetime_fr=format_datetime,
+        size_fr=size_fr,
     )
     app.jinja_env.globals.update(
         plural=plural,

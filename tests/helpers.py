@@ -73,11 +73,12 @@ def page_text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def upload(client: FlaskClient, siren: str, content: bytes, *, filename: str = "attestation.pdf",
-           htmx: bool = False, **fields):
+def upload(client: FlaskClient, siren: str, content: bytes | None, *,
+           filename: str = "attestation.pdf", htmx: bool = False, **fields):
     """POST the upload form as a browser would, the multipart body built in memory.
 
     (Flask's test client would spool a large body to a temporary file it never closes.)
+    `content=None` sends no file, as a browser does when none is chosen.
     """
     import io
 
@@ -93,8 +94,9 @@ def upload(client: FlaskClient, siren: str, content: bytes, *, filename: str = "
         "validity_start": "2026-10-01",
         "validity_end": "",
         **fields,
-        "file": FileStorage(io.BytesIO(content), filename=filename,
-                            content_type="application/pdf"),
+        "file": FileStorage(io.BytesIO(content or b""), filename=filename if content else "",
+                            content_type="application/pdf" if content else
+                            "application/octet-stream"),
     }
     boundary, body = encode_multipart(data)
     headers = {"HX-Request": "true"} if htmx else {}
@@ -103,7 +105,16 @@ def upload(client: FlaskClient, siren: str, content: bytes, *, filename: str = "
 
 
 def stored_files(app: Flask) -> list:
-    """Every file under the storage directory, temporary ones included."""
+    """Every file under the storage directory, temporary ones included (not kept uploads)."""
+    return [p for p in _storage_files(app) if not p.name.startswith("kept-")]
+
+
+def kept_files(app: Flask) -> list:
+    """Files kept from refused submissions, offered again to their sender."""
+    return [p for p in _storage_files(app) if p.name.startswith("kept-")]
+
+
+def _storage_files(app: Flask) -> list:
     from pathlib import Path
 
     root = Path(app.config["STORAGE_DIR"])

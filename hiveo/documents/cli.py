@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 
 from ..clitools import company_by_siren, fail
 from ..core import clock
 from ..dossier import services
+from ..dossier.catalogue import CATALOGUE
 from ..dossier.export import export_dossier
-from ..dossier.storage import storage
 from ..extensions import begin_write, db
 
 documents = AppGroup("documents", help="Documents des dossiers.")
@@ -28,36 +29,31 @@ dossier = AppGroup("dossier", help="Dossiers des entreprises.")
 @click.option("--issue-date", type=click.DateTime(["%Y-%m-%d"]), required=True)
 @click.option("--validity-start", type=click.DateTime(["%Y-%m-%d"]), required=True)
 @click.option("--validity-end", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--replaces", default=None,
+              help="Identifiant du document en cours qu'il remplace (types multiples).")
 def documents_import(siren, file: Path, doc_type_code, siret, issue_date, validity_start,
-                     validity_end) -> None:
+                     validity_end, replaces) -> None:
+    """The upload form's door, with the same checks; validated at once."""
     begin_write()
     company = company_by_siren(siren)
-    problems = services.Problems()
-    doc_type = services.check_type(doc_type_code, problems)
-    establishment = services.find_establishment(company, siret, problems)
-    issue = issue_date.date()
-    start = validity_start.date()
-    end = validity_end.date() if validity_end else None
-    services.check_dates(doc_type, issue, start, end, clock.today(), problems)
-    services.check_slot_open(company, doc_type, problems)
-    if not file.is_file():
-        problems.add(f"Le fichier {file} n'existe pas.", "file")
-    else:
-        max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
-        try:
-            services.check_pdf(file, max_bytes)
-        except services.DocumentError as error:
-            problems.add(str(error), "file")
-    if problems:
-        fail("\n".join(message for _field, message in problems.items))
-    with file.open("rb") as handle:
-        stored = storage().save(handle)
-    document = services.add_document(
-        company=company, establishment=establishment, doc_type=doc_type, issue_date=issue,
-        validity_start=start, validity_end=end, stored=stored,
-        filename=file.name[:services.MAX_FILENAME], uploaded_by=None, validated=True,
+    submission = services.Submission(
+        doc_type=doc_type_code, siret=siret, issue_date=issue_date.date(),
+        validity_start=validity_start.date(),
+        validity_end=validity_end.date() if validity_end else None,
+        replaces=replaces, validated=True,
     )
+    try:
+        with contextlib.ExitStack() as stack:
+            stream = stack.enter_context(file.open("rb")) if file.is_file() else None
+            document = services.submit_upload(company, submission, stream, file.name,
+                                              uploaded_by=None, today=clock.today())
+    except services.UploadRejected as rejected:
+        db.session.rollback()
+        missing = [] if file.is_file() else [f"Le fichier {file} n'existe pas."]
+        fail("\n".join(missing + [message for _field, message in rejected.problems.items
+                                   if not (missing and _field == "file")]))
     db.session.commit()
+    doc_type = CATALOGUE[document.doc_type]
     click.echo(
         f"Document importé : {doc_type.label} ({document.id}), valable jusqu'au "
         f"{document.effective_end:%d/%m/%Y}."

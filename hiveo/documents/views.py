@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-from pathlib import Path
-
 from flask import (
     Blueprint,
     Response,
@@ -201,56 +197,29 @@ def upload(siren: str) -> Response:
     for name, errors in form.errors.items():
         for message in errors:
             problems.add(message, None if name == "csrf_token" else name)
-    doc_type = services.check_type(form.doc_type.data, problems)
-    establishment = services.find_establishment(access.company, form.siret.data, problems)
-    today = clock.today()
-    services.check_dates(doc_type, form.issue_date.data, form.validity_start.data,
-                         form.validity_end.data, today, problems)
-    replaces_raw = form.replaces.data or ""
-    replaces = services.check_replaces(
-        access.company, doc_type, establishment,
-        int(replaces_raw) if replaces_raw.isdigit() else None, problems,
-    )
-    services.check_slot_open(access.company, doc_type, problems)
-
-    max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
-    upload_file = request.files.get("file")
-    spooled: Path | None = None
-    try:
-        if upload_file is None or not upload_file.filename:
-            problems.add("Choisissez le fichier PDF à déposer.", "file")
-        else:
-            try:
-                filename = services.check_filename(upload_file.filename)
-                spooled = services.spool_upload(upload_file.stream, max_bytes)
-                services.check_pdf(spooled, max_bytes)
-            except services.DocumentError as error:
-                problems.add(str(error), "file")
-        if problems:
-            db.session.rollback()
-            return _upload_errors(access, form, problems)
-        with spooled.open("rb") as handle:
-            stored = storage().save(handle, max_bytes=max_bytes)
-    finally:
-        if spooled is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(spooled)
-
     auto = current_app.config["AUTO_VALIDATE"]
-    services.add_document(
-        company=access.company,
-        establishment=establishment,
-        doc_type=doc_type,
-        issue_date=form.issue_date.data,
-        validity_start=form.validity_start.data,
-        validity_end=form.validity_end.data,
-        stored=stored,
-        filename=filename,
-        uploaded_by=current_user,
+    upload_file = request.files.get("file")
+    submission = services.Submission(
+        doc_type=form.doc_type.data or "", siret=form.siret.data or None,
+        issue_date=form.issue_date.data, validity_start=form.validity_start.data,
+        validity_end=form.validity_end.data, replaces=form.replaces.data or None,
         validated=auto,
-        replaces=replaces,
     )
+    kept = _kept_file(access, request.form.get("kept_file", ""))
+    try:
+        document = services.submit_upload(
+            access.company, submission, upload_file.stream if upload_file else None,
+            upload_file.filename if upload_file else None,
+            uploaded_by=current_user, today=clock.today(), problems=problems,
+            kept=kept, keep_on_refusal=True,
+        )
+    except services.UploadRejected as rejected:
+        db.session.rollback()
+        _remember_kept_file(access, rejected.kept)
+        return _upload_errors(access, form, rejected.problems, rejected.kept)
     db.session.commit()
+    _remember_kept_file(access, None)
+    doc_type = CATALOGUE[document.doc_type]
     if auto:
         flash(f"Document déposé et validé : {doc_type.label}.", "success")
     else:
@@ -262,12 +231,34 @@ def upload(siren: str) -> Response:
     return redirect_after_post(url_for("documents.dossier", siren=access.company.siren))
 
 
-def _upload_errors(access: CompanyAccess, form: UploadForm, problems) -> Response:
+# A file kept from a refused submission is offered again only to the session that sent it.
+_KEPT_KEY = "kept_upload"
+
+
+def _kept_file(access: CompanyAccess, token: str) -> services.KeptFile | None:
+    remembered = session.get(_KEPT_KEY) or {}
+    if not token or remembered.get("token") != token or (
+            remembered.get("company_id") != access.company.id):
+        return None
+    return services.KeptFile.find(token, remembered.get("filename", "document.pdf"))
+
+
+def _remember_kept_file(access: CompanyAccess, kept: services.KeptFile | None) -> None:
+    if kept is None:
+        session.pop(_KEPT_KEY, None)
+    else:
+        session[_KEPT_KEY] = {"token": kept.token, "filename": kept.filename,
+                              "company_id": access.company.id}
+
+
+def _upload_errors(access: CompanyAccess, form: UploadForm, problems,
+                   kept: services.KeptFile | None = None) -> Response:
     for field_name, message in problems.items:
         field = getattr(form, field_name, None) if field_name else None
         if field is not None and message not in field.errors:
             field.errors = [*field.errors, message]
     context = _upload_context(access, form, problems)
+    context["kept"] = kept
     if is_partial():
         return render_fragment("documents/_upload_form.html", 422, **context)
     return render("documents/upload.html", "documents/_upload_form.html", 422, **context)

@@ -1,13 +1,16 @@
-"""The dossier's rules: checking, storing, reviewing, and who becomes current.
+"""The one write path of the dossier: every change to a document goes through here.
 
-No HTTP here: the upload view, the import command and the sync engine all
-come through these functions, so a document is checked and versioned the same
-way whichever door it came in by.
+Submitting an upload (every check, then the file, then the row), validating,
+refusing, archiving, and applying a batch of provider documents. The upload
+view, `documents import`, the sync engine, the demo loader and the tests call
+these functions; none of them writes `Document` rows itself. No HTTP here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import tempfile
 import unicodedata
 from dataclasses import dataclass, field
@@ -16,10 +19,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..core.audit import audit
+from ..core.dates import out_of_range
 from ..core.locks import lock_company
+from ..core.text import megabytes_fr
 from ..extensions import db
 from ..identifiers import InvalidIdentifier, validate_siret
 from ..models import (
@@ -100,14 +105,27 @@ def check_dates(
     today: date,
     problems: Problems,
 ) -> None:
+    bounded = True
+    for name, value in (("issue_date", issue_date), ("validity_start", validity_start),
+                        ("validity_end", validity_end)):
+        refusal = out_of_range(value) if value is not None else None
+        if refusal:
+            problems.add(refusal, name)
+            bounded = False
+    if not bounded:
+        return
     if issue_date is None:
         problems.add("Indiquez la date de délivrance imprimée sur le document.", "issue_date")
     elif issue_date > today:
         problems.add("La date de délivrance ne peut pas être dans le futur.", "issue_date")
     start = validity_start or issue_date
     if start is not None and validity_end is not None and start > validity_end:
+        # The end date is the one at fault when no start was typed: the issue date stands in.
         problems.add(
-            "Le début de validité ne peut pas être après la fin de validité.", "validity_start"
+            "La fin de validité ne peut pas précéder le début de validité."
+            if validity_start is not None else
+            "La fin de validité ne peut pas précéder la date de délivrance.",
+            "validity_end",
         )
     if doc_type is not None and doc_type.end_required and validity_end is None:
         problems.add(
@@ -181,7 +199,7 @@ def spool_upload(stream: BinaryIO, max_bytes: int) -> Path:
 
 
 def _too_large(max_bytes: int) -> str:
-    return f"Le fichier dépasse la taille maximale de {max_bytes // (1024 * 1024)} Mo."
+    return f"Le fichier est trop volumineux : {megabytes_fr(max_bytes)} au plus."
 
 
 def check_pdf(path: Path, max_bytes: int) -> None:
@@ -235,6 +253,27 @@ def check_filename(name: str | None) -> str:
 
 
 
+def archive(document: Document, replaced_by: Document, now: datetime) -> None:
+    """Move `document` to history, replaced by `replaced_by`: the one way a document leaves.
+
+    Its row and file stay for proof (DOMAIN 2: never deleted). A current one
+    gives up its slot; a refused one is settled by the document that answers it.
+    """
+    document.is_current = False
+    document.current_slot = None
+    document.archived_at = now
+    document.replaced_by_id = replaced_by.id
+
+
+def claim_slot(document: Document) -> None:
+    """Make `document` current; its slot's previous holder is archived and flushed first."""
+    document.is_current = True
+    document.current_slot = (
+        None if CATALOGUE[document.doc_type].multi
+        else slot_key(document.company_id, document.establishment_id, document.doc_type)
+    )
+
+
 def make_current(document: Document, now: datetime) -> list[Document]:
     """Make `document` current in its slot; archive what it replaces. Returns the archived."""
     doc_type = CATALOGUE[document.doc_type]
@@ -255,39 +294,33 @@ def make_current(document: Document, now: datetime) -> list[Document]:
         if previous is not None and previous.id != document.id:
             archived.append(previous)
     for old in archived:
-        old.is_current = False
-        old.current_slot = None
-        old.archived_at = now
-        old.replaced_by_id = document.id
+        archive(old, document, now)
     # The archive must reach the database before the new row claims the slot.
     db.session.flush()
-    document.is_current = True
-    document.current_slot = (
-        None
-        if doc_type.multi
-        else slot_key(document.company_id, document.establishment_id, document.doc_type)
-    )
+    claim_slot(document)
     db.session.flush()
     return archived
 
 
-def archive_refused(document: Document, now: datetime) -> None:
-    """A new document in a slot settles the refusals it answers: they move to history."""
-    refused = db.session.scalars(
-        select(Document).where(
-            Document.company_id == document.company_id,
-            Document.establishment_id.is_(None)
-            if document.establishment_id is None
-            else Document.establishment_id == document.establishment_id,
-            Document.doc_type == document.doc_type,
-            Document.review_state == ReviewState.REFUSED.value,
-            Document.archived_at.is_(None),
-            Document.id != document.id,
-        )
-    )
+def settle_refusals(documents: list[Document], now: datetime) -> None:
+    """New documents settle the refusals of their slots: those move to history.
+
+    A refused upload stays in view (with its reason) until something answers
+    it in its slot: a new upload, or a provider document that became current.
+    """
+    by_slot = {(d.company_id, d.establishment_id, d.doc_type): d for d in documents}
+    if not by_slot:
+        return
+    refused = db.session.scalars(select(Document).where(
+        Document.company_id.in_(sorted({company for company, _site, _type in by_slot})),
+        Document.doc_type.in_(sorted({doc_type for _company, _site, doc_type in by_slot})),
+        Document.review_state == ReviewState.REFUSED.value,
+        Document.archived_at.is_(None),
+    ))
     for old in refused:
-        old.archived_at = now
-        old.replaced_by_id = document.id
+        new = by_slot.get((old.company_id, old.establishment_id, old.doc_type))
+        if new is not None and new.id != old.id:
+            archive(old, new, now)
 
 
 def add_document(
@@ -330,7 +363,7 @@ def add_document(
     )
     db.session.add(document)
     db.session.flush()
-    archive_refused(document, now)
+    settle_refusals([document], now)
     archived = make_current(document, now) if validated else []
     audit(
         company.id,
@@ -342,6 +375,200 @@ def add_document(
         archived=[old.id for old in archived],
     )
     return document
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    """A file that passed its checks in a submission refused for another reason.
+
+    Kept under a random token in the store's temporary folder, so that the
+    person corrects the form without choosing the file again; `storage check
+    --fix` removes the ones never submitted again. Callers bind the token to
+    the person who sent the file (the session); the token alone is no right.
+    """
+
+    token: str
+    filename: str
+    size: int
+
+    @property
+    def path(self) -> Path:
+        return _kept_directory() / f"kept-{self.token}"
+
+    @classmethod
+    def find(cls, token: str, filename: str) -> KeptFile | None:
+        """The kept file of `token`, if it is still there."""
+        if not (token.isascii() and len(token) == 32 and all(c in _TOKEN_CHARS for c in token)):
+            return None
+        path = _kept_directory() / f"kept-{token}"
+        return cls(token, filename, path.stat().st_size) if path.is_file() else None
+
+
+_TOKEN_CHARS = frozenset("0123456789abcdef")
+
+
+def _kept_directory() -> Path:
+    return Path(storage().root) / "tmp"
+
+
+def _keep(spooled: Path, filename: str) -> KeptFile:
+    token = secrets.token_hex(16)
+    kept = KeptFile(token, filename, spooled.stat().st_size)
+    os.replace(spooled, kept.path)
+    return kept
+
+
+class UploadRejected(DocumentError):
+    """An upload refused by one or more checks; `problems` holds every one, by field.
+
+    `kept` is the submitted file when it passed its own checks: the next
+    submission may name it instead of sending it again.
+    """
+
+    def __init__(self, problems: Problems, kept: KeptFile | None = None):
+        field_name, message = problems.items[0]
+        super().__init__(message, field_name)
+        self.problems = problems
+        self.kept = kept
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a person (form) or a script (`documents import`) says of a document."""
+
+    doc_type: str
+    issue_date: date | None
+    validity_start: date | None = None
+    validity_end: date | None = None
+    siret: str | None = None
+    # The id of the current document this one replaces (multi types), as typed.
+    replaces: str | int | None = None
+    validated: bool = False
+
+
+def _replaces_id(raw: str | int | None, problems: Problems) -> int | None:
+    """A document id as typed: ASCII digits of a size ids can have, else a refusal."""
+    if raw is None or raw == "":
+        return None
+    text = str(raw)
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    problems.add("Le document à remplacer n'est pas un document en cours de ce dossier.",
+                 "replaces")
+    return None
+
+
+def submit_upload(
+    company: Company,
+    submission: Submission,
+    stream: BinaryIO | None,
+    filename: str | None,
+    *,
+    uploaded_by: User | None,
+    today: date,
+    problems: Problems | None = None,
+    kept: KeptFile | None = None,
+    keep_on_refusal: bool = False,
+) -> Document:
+    """Check everything about an upload, then store its file, then record it.
+
+    Every check runs and every refusal is collected (UploadRejected carries
+    them all, by form field): type, establishment of this company, dates
+    (bounded), the document it replaces, the slot open to manual upload, the
+    file name, the size and the PDF's content (in a child process). The file
+    reaches storage only once all of it is accepted, so a refusal leaves
+    nothing behind. `problems` may hold refusals the caller found already
+    (a form's own validation).
+
+    Without a new file, `kept` (a file kept from a refused submission) is
+    used. With `keep_on_refusal`, a file that passed its checks in a refused
+    submission is kept and returned in UploadRejected.kept.
+    """
+    problems = problems if problems is not None else Problems()
+    doc_type = check_type(submission.doc_type, problems)
+    establishment = find_establishment(company, submission.siret, problems)
+    check_dates(doc_type, submission.issue_date, submission.validity_start,
+                submission.validity_end, today, problems)
+    replaces = check_replaces(company, doc_type, establishment,
+                              _replaces_id(submission.replaces, problems), problems)
+    check_slot_open(company, doc_type, problems)
+
+    max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    spooled: Path | None = None
+    file_ok = False
+    try:
+        if (stream is None or not filename) and kept is not None:
+            filename, spooled = kept.filename, kept.path
+        elif stream is None or not filename:
+            problems.add("Choisissez le fichier PDF à déposer.", "file")
+        try:
+            if spooled is None and stream is not None and filename:
+                filename = check_filename(filename)
+                spooled = spool_upload(stream, max_bytes)
+            if spooled is not None:
+                check_pdf(spooled, max_bytes)
+                file_ok = True
+        except DocumentError as error:
+            problems.add(str(error), "file")
+        if problems:
+            if keep_on_refusal and file_ok and spooled is not None and filename:
+                kept = kept if spooled == (kept.path if kept else None) else _keep(
+                    spooled, filename)
+                spooled = None
+                raise UploadRejected(problems, kept)
+            raise UploadRejected(problems)
+        assert doc_type is not None and submission.issue_date is not None and filename
+        assert spooled is not None
+        with spooled.open("rb") as handle:
+            stored = storage().save(handle, max_bytes=max_bytes)
+    finally:
+        if spooled is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(spooled)
+    return add_document(
+        company=company, establishment=establishment, doc_type=doc_type,
+        issue_date=submission.issue_date, validity_start=submission.validity_start,
+        validity_end=submission.validity_end, stored=stored, filename=filename,
+        uploaded_by=uploaded_by, validated=submission.validated, replaces=replaces,
+    )
+
+
+def add_current_bulk(company_id: int, rows: list[dict], stored: StoredFile) -> None:
+    """Insert many validated documents into empty slots at once (benchmarks, large tests).
+
+    Each row gives doc_type, establishment_id (or None), issue_date and
+    optionally validity_end; all share one stored file. The slots must be
+    empty: the unique slot key refuses a second current document, so this
+    fast path cannot bend the rules, only fail on them.
+    """
+    now = utcnow()
+    values = []
+    for row in rows:
+        spec = CATALOGUE[row["doc_type"]]
+        issue = row["issue_date"]
+        end = row.get("validity_end")
+        values.append({
+            "company_id": company_id,
+            "establishment_id": row.get("establishment_id"),
+            "doc_type": spec.code,
+            "source": Source.MANUAL.value,
+            "issue_date": issue,
+            "validity_start": issue,
+            "validity_end": end,
+            "effective_end": effective_end(spec, issue, issue, end),
+            "sha256": stored.sha256,
+            "size": stored.size,
+            "filename": f"{spec.code.lower()}.pdf",
+            "uploaded_at": now,
+            "review_state": ReviewState.VALIDATED.value,
+            "reviewed_at": now,
+            "is_current": True,
+            "current_slot": None if spec.multi else slot_key(
+                company_id, row.get("establishment_id"), spec.code),
+        })
+    for start in range(0, len(values), 1000):
+        db.session.execute(insert(Document), values[start:start + 1000])
+    db.session.flush()
 
 
 class ReviewConflict(DocumentError):

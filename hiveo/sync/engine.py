@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -27,23 +25,28 @@ from sqlalchemy import select
 from ..core.locks import lock_company
 from ..core.text import plural
 from ..dossier.catalogue import CATALOGUE, effective_end
+from ..dossier.provider import (
+    Candidate,
+    CurrentIndex,
+    apply_provider_documents,
+    current_documents,
+    held,
+    known_revisions,
+)
 from ..dossier.storage import storage
 from ..extensions import begin_write, db
 from ..identifiers import format_siret
 from ..models import (
     Company,
-    Document,
     Establishment,
     ProviderLink,
-    ReviewState,
     SyncRun,
-    slot_key,
     utcnow,
 )
-from ..providers import PROVIDERS, connector_for, supplied_types
+from ..providers import PROVIDERS, connector_for
 from ..providers.base import Account, ProviderError, RemoteDocument, latest_instant
 from .locks import lock_link, run_lock
-from .rules import Action, Held, decide
+from .rules import Action, decide
 
 log = logging.getLogger("hiveo.sync")
 
@@ -134,39 +137,6 @@ def count_sentence(counts: dict[str, int], provider_name: str) -> str:
     return ", ".join(parts)
 
 
-class CurrentIndex:
-    """Current documents by slot, and by (slot, source, external id) for quick matches.
-
-    decide() only ever needs the document with the same external id, or for a
-    single-occurrence type the slot's one current document: a multi type slot
-    holding hundreds of certificates costs one lookup per remote document.
-    """
-
-    def __init__(self, items: Iterable[tuple[tuple[int | None, str], Any]] = ()):
-        """`items`: (slot, Held or Document) pairs; both have source and external_id."""
-        self.slots: dict[tuple[int | None, str], list] = defaultdict(list)
-        self._external: dict[tuple, Any] = {}
-        for slot, item in items:
-            self.add(slot, item)
-
-    def add(self, slot: tuple[int | None, str], item) -> None:
-        self.slots[slot].append(item)
-        if item.external_id is not None:
-            self._external[(slot, item.source, item.external_id)] = item
-
-    def remove(self, slot: tuple[int | None, str], item) -> None:
-        self.slots[slot] = [other for other in self.slots[slot] if other is not item]
-        if item.external_id is not None:
-            self._external.pop((slot, item.source, item.external_id), None)
-
-    def relevant(self, slot: tuple[int | None, str], remote: RemoteDocument, multi: bool
-                 ) -> list:
-        same = self._external.get((slot, remote.provider, remote.external_id))
-        if same is not None:
-            return [same]
-        return [] if multi else list(self.slots.get(slot, ()))
-
-
 @dataclass(frozen=True)
 class Snapshot:
     siren: str
@@ -186,31 +156,6 @@ def _label(remote: RemoteDocument) -> str:
         remote.provider_code)
 
 
-def _held(document: Document) -> Held:
-    """A Held that names its document by Python identity: new rows have no id yet."""
-    return Held(id(document), document.source, document.external_id,
-                document.external_revision, document.issue_date, document.validity_start)
-
-
-def _current_documents(company_id: int, provider: str) -> list[Document]:
-    return list(db.session.scalars(
-        select(Document).where(
-            Document.company_id == company_id,
-            Document.is_current.is_(True),
-            Document.doc_type.in_(sorted(supplied_types(provider))),
-        )
-    ))
-
-
-def _known_revisions(company_id: int, provider: str) -> frozenset[tuple[str, int]]:
-    rows = db.session.execute(
-        select(Document.external_id, Document.external_revision).where(
-            Document.company_id == company_id, Document.source == provider
-        )
-    )
-    return frozenset((external_id, revision) for external_id, revision in rows)
-
-
 def _snapshot(company: Company, provider: str) -> Snapshot:
     link = db.session.scalar(select(ProviderLink).where(
         ProviderLink.company_id == company.id, ProviderLink.provider == provider))
@@ -220,16 +165,10 @@ def _snapshot(company: Company, provider: str) -> Snapshot:
         link_enabled=None if link is None else link.sync_enabled,
         cursor=link.cursor if link is not None else None,
         # Plain Held values: the rows expire when phase 1 closes the transaction.
-        current=CurrentIndex(((d.establishment_id, d.doc_type), _held(d))
-                             for d in _current_documents(company.id, provider)),
-        known=_known_revisions(company.id, provider),
+        current=CurrentIndex(((d.establishment_id, d.doc_type), held(d))
+                             for d in current_documents(company.id, provider)),
+        known=known_revisions(company.id, provider),
     )
-
-
-@dataclass
-class Candidate:
-    remote: RemoteDocument
-    establishment_id: int | None
 
 
 @dataclass
@@ -329,32 +268,6 @@ def _phase1(connector, company_id: int, snapshot: Snapshot, *, full: bool,
                   listing.high_water, downloaded)
 
 
-def _document_from(remote: RemoteDocument, company_id: int, establishment_id: int | None,
-                   now: datetime) -> Document:
-    spec = CATALOGUE[remote.doc_type]
-    return Document(
-        company_id=company_id,
-        establishment_id=establishment_id,
-        doc_type=remote.doc_type,
-        source=remote.provider,
-        external_id=remote.external_id,
-        external_revision=remote.revision,
-        provider_state="expired" if remote.state == "expired" else "valid",
-        issue_date=remote.issue_date,
-        validity_start=remote.validity_start,
-        validity_end=remote.validity_end,
-        effective_end=effective_end(spec, remote.issue_date, remote.validity_start,
-                                    remote.validity_end),
-        sha256=remote.sha256,
-        size=remote.size,
-        filename=remote.filename[:200] or "document.pdf",
-        uploaded_at=now,
-        review_state=ReviewState.VALIDATED.value,
-        reviewed_at=now,
-        is_current=False,
-    )
-
-
 def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, started: datetime,
             result: Phase1, hooks: SyncHooks) -> tuple[int, dict[str, int], list[str]]:
     """Apply everything in one transaction; returns the run id, counts and report lines."""
@@ -374,74 +287,31 @@ def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, s
     now = utcnow()
     counts = dict(result.counts)
     details = list(result.details)
-    current = CurrentIndex(((d.establishment_id, d.doc_type), d)
-                           for d in _current_documents(company_id, provider))
-    known = set(_known_revisions(company_id, provider))
-    store = storage()
-    new_documents: list[Document] = []
-    archived: list[tuple[Document, Document]] = []
     missing_file = False
-    for candidate in result.candidates:
-        remote = candidate.remote
-        if (remote.external_id, remote.revision) in known:
-            continue
-        slot = (candidate.establishment_id, remote.doc_type)
-        multi = CATALOGUE[remote.doc_type].multi
-        relevant = current.relevant(slot, remote, multi)
-        by_id = {id(document): document for document in relevant}
-        decision = decide(remote, multi=multi, current=[_held(doc) for doc in relevant])
+    for item in apply_provider_documents(company_id, provider, result.candidates, now):
+        remote = item.remote
         label = f"{_label(remote)} ({_where(remote)})"
-        if decision.action is Action.AWAITING:
+        if item.missing_file:
+            missing_file = True
+            counts["skipped"] += 1
+            details.append(f"{label} : fichier non reçu, repris à la prochaine "
+                           "synchronisation.")
+        elif item.action is Action.AWAITING:
             counts["awaiting"] += 1
             details.append(f"{label} : en attente de validation chez {name}.")
-        elif decision.action is Action.REFUSED:
+        elif item.action is Action.REFUSED:
             counts["refused"] += 1
             reason = f" : {remote.rejection_reason}" if remote.rejection_reason else ""
             details.append(f"{label} : refusé par {name}{reason}.")
-        elif decision.action is Action.KEEP:
+        elif item.action is Action.KEEP:
             counts["kept"] += 1
             details.append(f"{label} : votre version est plus récente, elle est conservée.")
-        elif decision.action is Action.LOWER:
+        elif item.action is Action.LOWER:
             details.append(f"{label} : {name} propose une révision antérieure, ignorée.")
-        elif decision.needs_file:
-            if not store.exists(remote.sha256):
-                # The dossier changed since phase 1 and this file was not fetched.
-                missing_file = True
-                counts["skipped"] += 1
-                details.append(f"{label} : fichier non reçu, repris à la prochaine "
-                               "synchronisation.")
-                continue
-            document = _document_from(remote, company_id, candidate.establishment_id, now)
-            new_documents.append(document)
-            if decision.replaces is not None:
-                old = by_id[decision.replaces.id]
-                archived.append((old, document))
-                current.remove(slot, old)
-                counts["replaced"] += 1
-            else:
-                counts["imported"] += 1
-            current.add(slot, document)
-            known.add((remote.external_id, remote.revision))
-
-    # New rows first (for their ids), then the archives, then the new current
-    # documents claim their slots: the unique slot key never sees two.
-    db.session.add_all(new_documents)
-    db.session.flush()
-    for old, new in archived:
-        old.is_current = False
-        old.current_slot = None
-        old.archived_at = now
-        old.replaced_by_id = new.id
-    db.session.flush()
-    survivors = {id(document) for documents in current.slots.values() for document in documents}
-    for document in new_documents:
-        if id(document) in survivors:
-            document.is_current = True
-            if not CATALOGUE[document.doc_type].multi:
-                document.current_slot = slot_key(company_id, document.establishment_id,
-                                                 document.doc_type)
-    _settle_refusals(company_id, new_documents, now)
-    db.session.flush()
+        elif item.action is Action.REPLACE:
+            counts["replaced"] += 1
+        elif item.action is Action.IMPORT:
+            counts["imported"] += 1
 
     link.linked = True
     link.account_name = result.account_name[:200]
@@ -457,23 +327,6 @@ def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, s
     hooks.call("during_apply")
     db.session.flush()
     return run.id, counts, details
-
-
-def _settle_refusals(company_id: int, new_documents: list[Document], now: datetime) -> None:
-    """Manual refusals answered by a provider document move to history, as for uploads."""
-    slots = {(d.establishment_id, d.doc_type): d for d in new_documents if d.is_current}
-    if not slots:
-        return
-    refused = db.session.scalars(select(Document).where(
-        Document.company_id == company_id,
-        Document.review_state == ReviewState.REFUSED.value,
-        Document.archived_at.is_(None),
-    ))
-    for old in refused:
-        new = slots.get((old.establishment_id, old.doc_type))
-        if new is not None:
-            old.archived_at = now
-            old.replaced_by_id = new.id
 
 
 class SyncCancelled(Exception):

@@ -8,9 +8,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from hiveo.dossier.services import refuse_document
 from hiveo.extensions import db
 from hiveo.factories import add_establishments, make_company, make_document, make_user
-from hiveo.models import Company, Establishment
+from hiveo.models import Company, Establishment, User
 from tests import pdfs
 from tests.helpers import count_queries, login, page_text
 
@@ -35,8 +36,8 @@ def dossier(app, cast):
         make_document(company, "FISCAL_REGULARITY", issue_date=date(2025, 11, 1),
                       validity_end=date(2026, 10, 31))                   # expired
         refused = make_document(company, "LNTE", issue_date=date(2026, 11, 2), validated=False)
-        refused.review_state = "refused"
-        refused.refusal_reason = "La liste n'est pas signée."
+        operator = db.session.scalar(select(User).where(User.email == cast.olivia))
+        refuse_document(refused.id, operator, "La liste n'est pas signée.")
         make_document(company, "BTP_PAID_LEAVE", establishment=first_est,
                       issue_date=date(2026, 11, 1), validity_end=date(2027, 3, 31),
                       validated=False)

@@ -112,7 +112,7 @@ def test_one_byte_over_the_limit_is_refused_and_exactly_the_limit_is_accepted(ap
     over = pdf_of_size(1024 * 1024 + 1)
     assert len(over) == 1024 * 1024 + 1
     assert_refused(app, upload(client, cast.acme, over, filename="attestation.pdf"),
-                   "Le fichier dépasse la taille maximale de 1 Mo.")
+                   "Le fichier est trop volumineux : 1 Mo au plus.")
 
     exact = pdf_of_size(1024 * 1024)
     response = upload(client, cast.acme, exact, filename="attestation.pdf")

@@ -23,6 +23,7 @@ on PostgreSQL.
 
 from __future__ import annotations
 
+import io
 import shutil
 import time
 from collections.abc import Iterator
@@ -52,7 +53,6 @@ from hiveo.dossier import services
 from hiveo.dossier.catalogue import CATALOGUE, Level
 from hiveo.dossier.export import export_dossier
 from hiveo.dossier.managed import managed_types
-from hiveo.dossier.storage import storage
 from hiveo.extensions import db
 from hiveo.factories import make_company, make_user
 from hiveo.models import Company, Document, Establishment, ProviderLink, User
@@ -320,28 +320,25 @@ class DossierMachine(RuleBasedStateMachine):
                 siret = make_siret(ACME, data.draw(st.sampled_from(SITES)))
                 establishment = db.session.scalar(
                     select(Establishment).where(Establishment.siret == siret))
-            problems = services.Problems()
-            services.check_dates(spec, issue, start, end, TODAY, problems)
-            services.check_slot_open(company, spec, problems)
             replaces = None
             if spec.multi and data.draw(st.booleans()):
                 replaces = db.session.scalar(
                     select(Document.id).where(
                         Document.company_id == company.id, Document.doc_type == code,
                         Document.is_current.is_(True)).order_by(Document.id).limit(1))
-            replaced = services.check_replaces(company, spec, establishment, replaces, problems)
-            if problems:
-                return  # the door refuses it, as the form or the import command would
             # Same type and dates, same bytes: files are shared by content.
             content = make_pdf(spec.label, [f"{code} {issue} {start} {end}"])
-            stored = storage().save_chunks([content])
-            services.add_document(
-                company=company, establishment=establishment, doc_type=spec,
-                issue_date=issue, validity_start=start, validity_end=end, stored=stored,
-                filename=f"{code.lower()}.pdf",
-                uploaded_by=None if validated else self.user(self.admin_id),
-                validated=validated, replaces=replaced,
-            )
+            submission = services.Submission(
+                doc_type=code, siret=establishment.siret if establishment else None,
+                issue_date=issue, validity_start=start, validity_end=end, replaces=replaces,
+                validated=validated)
+            try:
+                services.submit_upload(
+                    company, submission, io.BytesIO(content), f"{code.lower()}.pdf",
+                    uploaded_by=None if validated else self.user(self.admin_id), today=TODAY)
+            except services.UploadRejected:
+                db.session.rollback()
+                return  # the door refuses it, as the form or the import command would
             db.session.commit()
 
     @precondition(lambda self: self.open_types)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from hiveo.extensions import db
 from hiveo.models import AuditEvent, Document
 from tests import pdfs
-from tests.helpers import fetch_csrf, login, page_text, stored_files, upload
+from tests.helpers import fetch_csrf, kept_files, login, page_text, stored_files, upload
 
 
 def document_count(app) -> int:
@@ -96,7 +96,7 @@ REFUSALS = [
      {"issue_date": "2026-12-01"}, "futur"),
     ("start after end", lambda: pdfs.valid_pdf(), "a.pdf",
      {"doc_type": "FISCAL_REGULARITY", "validity_start": "2026-10-05",
-      "validity_end": "2026-10-01"}, "après la fin"),
+      "validity_end": "2026-10-01"}, "ne peut pas précéder le début de validité"),
     ("missing printed end", lambda: pdfs.valid_pdf(), "a.pdf",
      {"doc_type": "INSURANCE_RC_PRO"}, "fin de validité est obligatoire"),
     ("unknown type", lambda: pdfs.valid_pdf(), "a.pdf", {"doc_type": "PASSPORT"},
@@ -140,7 +140,7 @@ def test_a_file_over_the_limit_is_refused_and_not_stored(app, client, cast):
     login(client, cast.bob)
     response = upload(client, cast.acme, b"%PDF-1.4\n" + b"0" * (1024 * 1024))
     assert response.status_code == 422
-    assert "taille maximale de 1 Mo" in page_text(response)
+    assert "Le fichier est trop volumineux : 1 Mo au plus." in page_text(response)
     assert document_count(app) == 0
     assert stored_files(app) == []
 
@@ -173,3 +173,74 @@ def test_upload_without_csrf_token_is_refused(app, client, cast):
                            content_type="multipart/form-data")
     assert response.status_code == 400
     assert document_count(app) == 0
+
+
+def _kept_token(html: str) -> str:
+    import re
+
+    match = re.search(r'name="kept_file" value="([0-9a-f]{32})"', html)
+    assert match, "the form offers no kept file"
+    return match.group(1)
+
+
+def test_a_refused_submission_keeps_its_checked_file_for_the_next_one(app, client, cast):
+    login(client, cast.bob)
+    response = upload(client, cast.acme, pdfs.valid_pdf(), issue_date="2026-10-01",
+                      validity_start="", validity_end="2026-09-01")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Fichier conservé : <strong>attestation.pdf</strong>" in html
+    token = _kept_token(html)
+    assert document_count(app) == 0
+    assert stored_files(app) == []
+    assert len(kept_files(app)) == 1
+
+    response = upload(client, cast.acme, None, kept_file=token, issue_date="2026-10-01",
+                      validity_start="", validity_end="")
+    assert response.status_code == 303
+    assert document_count(app) == 1
+    assert kept_files(app) == []
+    with app.app_context():
+        assert db.session.scalar(select(Document.filename)) == "attestation.pdf"
+
+
+def test_a_kept_file_is_offered_only_to_the_session_that_sent_it(app, client, cast):
+    login(client, cast.bob)
+    response = upload(client, cast.acme, pdfs.valid_pdf(), doc_type="")
+    token = _kept_token(response.get_data(as_text=True))
+    other = app.test_client()
+    login(other, cast.alice)
+    response = upload(other, cast.acme, None, kept_file=token)
+    assert response.status_code == 422
+    assert "Choisissez le fichier PDF à déposer." in page_text(response)
+    assert document_count(app) == 0
+
+
+def test_a_refused_file_is_not_kept(app, client, cast):
+    login(client, cast.bob)
+    response = upload(client, cast.acme, pdfs.javascript_pdf(), doc_type="")
+    assert response.status_code == 422
+    assert 'name="kept_file"' not in response.get_data(as_text=True)
+    assert kept_files(app) == [] and stored_files(app) == []
+
+
+def test_an_end_before_the_issue_date_is_reported_on_the_end_date(client, cast):
+    login(client, cast.bob)
+    response = upload(client, cast.acme, pdfs.valid_pdf(), issue_date="2026-10-01",
+                      validity_start="", validity_end="2026-09-01")
+    html = response.get_data(as_text=True)
+    errors = html[html.index('id="validity_end-errors"'):]
+    assert "La fin de validité ne peut pas précéder la date de délivrance." in errors[:300]
+    assert 'id="validity_start-errors"' not in html
+
+
+@pytest.mark.parametrize("day", ["9999-12-01", "1899-01-01"])
+def test_a_date_out_of_range_is_refused_in_french_and_nothing_is_kept_in_store(app, client,
+                                                                               cast, day):
+    login(client, cast.bob)
+    response = upload(client, cast.acme, pdfs.valid_pdf(), issue_date="2026-10-01",
+                      validity_start="2026-10-01", validity_end=day)
+    assert response.status_code == 422
+    assert "n'est pas plausible : indiquez une date entre 1990 et 2100." in page_text(response)
+    assert document_count(app) == 0
+    assert stored_files(app) == []
