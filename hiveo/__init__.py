@@ -18,9 +18,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from .clitools import refuse_control_characters
     from .config import load_settings
     from .extensions import init_extensions
-    from .fragments import init_fragments
     from .models import render_migration_item
-    from .reads import init_reads
     from .security import init_security
     from .web import init_web
 
@@ -45,8 +43,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     init_extensions(app, render_migration_item)
     init_rate_limit(app)
-    init_reads(app)
-    init_fragments(app)
     init_security(app)
     init_web(app)
     _register_blueprints(app)

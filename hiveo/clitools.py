@@ -9,9 +9,9 @@ import click
 from sqlalchemy import select
 
 from .core.dates import out_of_range
+from .core.inputs import has_control_characters
 from .extensions import db
 from .identifiers import InvalidIdentifier, validate_siren
-from .inputs import has_control_characters
 from .models import Company
 
 

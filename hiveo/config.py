@@ -138,8 +138,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "PDF_CHECK_TIMEOUT": env_float(env, "HIVEO_PDF_CHECK_TIMEOUT", 20.0, minimum=1.0),
         "PDF_CHECK_MEMORY_MB": env_int(env, "HIVEO_PDF_CHECK_MEMORY_MB", 512, minimum=128),
         "ESTABLISHMENTS_PER_PAGE": env_int(env, "HIVEO_ESTABLISHMENTS_PER_PAGE", 50, minimum=5),
-        # Rendered fragments of company pages kept per process (hiveo/fragments.py).
-        "FRAGMENT_CACHE_MB": env_int(env, "HIVEO_FRAGMENT_CACHE_MB", 32, minimum=0),
         "ARGON2_PROFILE": "default",
         "WTF_CSRF_TIME_LIMIT": None,
     }

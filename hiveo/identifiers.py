@@ -10,7 +10,7 @@ from stdnum import exceptions
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 
-from .inputs import ascii_digits
+from .core.inputs import ascii_digits
 
 
 class InvalidIdentifier(ValueError):

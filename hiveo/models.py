@@ -14,7 +14,6 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
-    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
@@ -24,8 +23,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    exists,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from .extensions import db
 
@@ -121,9 +121,6 @@ class Company(db.Model):
     siren: Mapped[str] = mapped_column(String(9), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Raised by database triggers on every change to the company's establishments,
-    # documents and provider links (migration 0005): the key of its cached fragments.
-    data_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     establishments: Mapped[list[Establishment]] = relationship(
         back_populates="company", lazy="raise_on_sql"
@@ -338,6 +335,13 @@ class ProviderLink(db.Model):
     changed_by: Mapped[User | None] = relationship(lazy="raise_on_sql")
 
     __table_args__ = (UniqueConstraint("company_id", "provider"),)
+
+
+# Whether the company has an account on any provider platform. Deferred: the user
+# loader reads it with the user's companies (hiveo/security.py), so the pages of a
+# company without one skip the sync queries.
+Company.has_provider_links = column_property(
+    exists().where(ProviderLink.company_id == Company.id), deferred=True)
 
 
 class SyncRun(db.Model):

@@ -19,10 +19,10 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
+from .core.inputs import CONTROL_REFUSAL, BoundedIntConverter, has_control_characters, parse_id
 from .core.text import format_date, format_datetime, plural, size_fr
 from .htmx import is_htmx
 from .identifiers import format_siren, format_siret
-from .inputs import CONTROL_REFUSAL, BoundedIntConverter, has_control_characters, parse_id
 
 log = logging.getLogger("hiveo")
 
@@ -124,36 +124,6 @@ def _handle_unexpected(error: Exception) -> Response:
     return error_response(500)
 
 
-class _RememberedUrls:
-    """url_for() for templates, each address built once per process.
-
-    A page calls url_for a dozen times (menus, tabs, forms, links) and each call
-    walks Werkzeug's routing rules: together they cost more than the page's
-    queries. An address without `_external` or other options depends only on
-    the endpoint, its values and the script root (this app registers no URL
-    defaults), so it is remembered under those.
-    """
-
-    def __init__(self, capacity: int = 20_000) -> None:
-        self._urls: dict[tuple, str] = {}
-        self._capacity = capacity
-
-    def __call__(self, endpoint: str, **values) -> str:
-        if endpoint.startswith(".") or any(name.startswith("_") for name in values):
-            return url_for(endpoint, **values)
-        try:
-            key = (request.script_root, endpoint, *sorted(values.items()))
-            url = self._urls.get(key)
-        except TypeError:  # a list or another unhashable value
-            return url_for(endpoint, **values)
-        if url is None:
-            url = url_for(endpoint, **values)
-            if len(self._urls) >= self._capacity:
-                self._urls.clear()
-            self._urls[key] = url
-        return url
-
-
 def init_web(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
     # First of all hooks: CSRFProtect's reads the form's field names too.
@@ -166,7 +136,6 @@ def init_web(app: Flask) -> None:
         size_fr=size_fr,
     )
     app.jinja_env.globals.update(
-        url_for=_RememberedUrls(),
         plural=plural,
         has_endpoint=lambda name: name in app.view_functions,
         # Static files have fixed names: no url_for() per asset on every page.

@@ -6,8 +6,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
 from ..core.dates import out_of_range
+from ..core.inputs import parse_id
 from ..dossier.catalogue import CATALOGUE
-from ..inputs import parse_id
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 NO_REPLACEMENT = SelectChoice("", "Aucun : c'est un document de plus")

@@ -9,7 +9,6 @@ from flask import (
     current_app,
     flash,
     redirect,
-    render_template,
     request,
     send_file,
     session,
@@ -20,6 +19,7 @@ from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from ..core import clock
+from ..core.tenancy import CompanyAccess, companies_of, member_required
 from ..dossier import services
 from ..dossier.catalogue import CATALOGUE
 from ..dossier.managed import managed_types
@@ -27,17 +27,8 @@ from ..dossier.queries import establishment_slots, filtered_items, load_dossier
 from ..dossier.states import State, document_state
 from ..dossier.storage import storage
 from ..extensions import db
-from ..fragments import cached_fragment, company_key
-from ..htmx import (
-    fragment_response,
-    is_partial,
-    redirect_after_post,
-    render,
-    render_fragment,
-)
+from ..htmx import is_partial, redirect_after_post, render, render_fragment
 from ..models import Document, Establishment
-from ..organisations.services import CompanyAccess, companies_of
-from ..organisations.views import require_member
 from ..providers import PROVIDERS
 from ..security import FILE_CONTENT_SECURITY_POLICY
 from ..web import abort_fr, page_number
@@ -82,7 +73,7 @@ def index() -> Response:
 @bp.get("/organisations/<siren>/documents")
 @login_required
 def dossier(siren: str) -> Response:
-    access = require_member(siren)
+    access = member_required(siren)
     if session.get("dossier_siren") != access.company.siren:
         session["dossier_siren"] = access.company.siren
     today = clock.today()
@@ -94,41 +85,36 @@ def dossier(siren: str) -> Response:
         return render("documents/dossier.html", "documents/_filtered.html", access=access,
                       company=access.company, listing=listing, dossier=None, query=query,
                       state_filter=state_filter, companies=_other_companies(access),
-                      managed=managed_types(access.company.id))
-    number = page_number()
-
-    def load() -> dict:
-        managed = managed_types(access.company.id)
-        data = load_dossier(access.company, today, query=query, page=number,
-                            managed_by=managed.get)
-        return {"access": access, "company": access.company, "dossier": data}
-
-    key = company_key(access)
-    overview = cached_fragment("documents/_overview.html",
-                               (*key, query, number) if key else None, load)
-    if is_partial():
-        return fragment_response(overview)
-    return render_template("documents/dossier.html", access=access, company=access.company,
-                           overview=overview, listing=None, query=query, state_filter="",
-                           companies=_other_companies(access))
+                      managed=_managed(access))
+    managed = _managed(access)
+    dossier_data = load_dossier(access.company, today, query=query, page=page_number(),
+                                managed_by=managed.get)
+    return render("documents/dossier.html", "documents/_overview.html", access=access,
+                  company=access.company, dossier=dossier_data, listing=None, query=query,
+                  state_filter="", companies=_other_companies(access))
 
 
 @bp.get("/organisations/<siren>/documents/etablissements/<siret>")
 @login_required
 def establishment(siren: str, siret: str) -> Response:
     """One establishment's slots: a page, and the fragment a dossier section loads."""
-    access = require_member(siren)
+    access = member_required(siren)
     row = db.session.execute(
         select(Establishment.id, Establishment.siret, Establishment.name, Establishment.city)
         .where(Establishment.company_id == access.company.id, Establishment.siret == siret)
     ).first()
     if row is None:
         abort(404)
-    managed = managed_types(access.company.id)
+    managed = _managed(access)
     slots = establishment_slots(access.company, row, clock.today(), managed_by=managed.get)
     return render("documents/establishment.html", "documents/_establishment_slots.html",
                   access=access, company=access.company, establishment=row, slots=slots,
                   today=clock.today())
+
+
+def _managed(access: CompanyAccess) -> dict[str, str]:
+    """The types providers manage for the company; none without a provider account."""
+    return managed_types(access.company.id) if access.company.has_provider_links else {}
 
 
 def _other_companies(access: CompanyAccess):
@@ -198,7 +184,7 @@ def _upload_context(access: CompanyAccess, form: UploadForm, problems=None) -> d
 @bp.route("/organisations/<siren>/documents/deposer", methods=["GET", "POST"])
 @login_required
 def upload(siren: str) -> Response:
-    access = require_member(siren)
+    access = member_required(siren)
     form = UploadForm()
     if request.method == "GET":
         form.doc_type.data = request.args.get("type", "")
@@ -281,7 +267,7 @@ def _upload_errors(access: CompanyAccess, form: UploadForm, problems,
 @bp.get("/organisations/<siren>/documents/<int:document_id>/fichier")
 @login_required
 def download(siren: str, document_id: int) -> Response:
-    access = require_member(siren)
+    access = member_required(siren)
     row = db.session.execute(
         select(Document, Establishment.siret)
         .outerjoin(Establishment, Establishment.id == Document.establishment_id)

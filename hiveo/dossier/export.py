@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Company, Document, Establishment
-from .states import document_state
+from .states import sql_dates, state_column
 
 
 def _iso(value) -> str | None:
@@ -23,8 +23,12 @@ def export_dossier(company: Company, today: date) -> dict[str, Any]:
         .order_by(Establishment.siret)
     ))
     sirets = {est.id: est.siret for est in establishments}
-    documents = db.session.scalars(
-        select(Document).where(Document.company_id == company.id).order_by(Document.id)
+    # Each document's state comes from the states table's SQL column, as the
+    # Documents tab's filters select them.
+    documents = db.session.execute(
+        select(Document, state_column())
+        .where(Document.company_id == company.id).order_by(Document.id),
+        sql_dates(today),
     )
     return {
         "siren": company.siren,
@@ -37,7 +41,7 @@ def export_dossier(company: Company, today: date) -> dict[str, Any]:
                 "type": doc.doc_type,
                 "siret": sirets.get(doc.establishment_id),
                 "current": doc.is_current,
-                "state": document_state(doc, today).value,
+                "state": state,
                 "source": doc.source,
                 "external_id": doc.external_id,
                 "external_revision": doc.external_revision,
@@ -48,7 +52,7 @@ def export_dossier(company: Company, today: date) -> dict[str, Any]:
                 "uploaded_at": _iso(doc.uploaded_at),
                 "archived_at": _iso(doc.archived_at),
             }
-            for doc in documents
+            for doc, state in documents
         ],
     }
 

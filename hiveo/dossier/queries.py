@@ -14,21 +14,16 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
-from sqlalchemy import Date, and_, bindparam, case, exists, func, or_, select
+from sqlalchemy import bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Company, Document, Establishment, ReviewState
-from ..organisations.services import (
-    Page,
-    establishments_page,
-    like_escape,
-    search_terms,
-)
+from ..organisations.services import Page, establishment_filter, establishments_page
 from .catalogue import CATALOGUE, COMPANY_TYPES, ESTABLISHMENT_TYPES, DocumentType, Level
-from .states import EXPIRING_DAYS, State, document_state, validity_state
+from .states import ACTION_STATES, State, document_state, sql_dates, state_column, state_condition
 
 _SEVERITY = {State.EXPIRED: 0, State.EXPIRING: 1, State.VALID: 2}
 
@@ -50,8 +45,7 @@ class Slot:
 
     @property
     def needs_action(self) -> bool:
-        return self.inherited_from is None and self.state in (
-            State.MISSING, State.EXPIRED, State.EXPIRING, State.REFUSED)
+        return self.inherited_from is None and self.state in ACTION_STATES
 
 
 def _slot_state(slot: Slot, today: date) -> State:
@@ -124,76 +118,69 @@ class Dossier:
     today: date
     company_slots: list[Slot]
     establishments: Page
-    # Per establishment of the page: its slots. The overview shows their summary;
-    # the slots themselves are shown when a section opens (or on its own page).
-    establishment_slots: dict[int, list[Slot]]
+    # Per establishment of the page: its summary line. Its slots are loaded when
+    # its section opens (hx-get), or shown on its own page.
+    summaries: dict[int, EstablishmentSummary]
     counts: dict[State, int]
     actions: list[ActionGroup]
 
     def to_do(self, establishment_id: int) -> int:
-        return sum(1 for slot in self.establishment_slots[establishment_id] if slot.needs_action)
+        return self.summaries[establishment_id].to_do
 
     def pending(self, establishment_id: int) -> int:
-        return sum(len(slot.pending) for slot in self.establishment_slots[establishment_id])
+        return self.summaries[establishment_id].pending
 
     @property
     def action_total(self) -> int:
-        return sum(self.counts[state] for state in
-                   (State.MISSING, State.EXPIRED, State.EXPIRING, State.REFUSED))
+        return sum(self.counts[state] for state in ACTION_STATES)
+
+
+@dataclass(frozen=True, slots=True)
+class EstablishmentSummary:
+    to_do: int
+    pending: int
+
+
+def summarise(documents: Iterable) -> EstablishmentSummary:
+    """An establishment's summary line from its live documents, as its slots would count it.
+
+    Each document comes with its `state` (selected with state_column()). A
+    company-level type it has no document of is the company's slot (not counted
+    here); every other type is counted once when its slot needs action, with
+    the state _slot_state() would give it: its worst current document, else
+    pending, else refused.
+    """
+    # Per type: (rank of the slot's state so far, its state); lower ranks win.
+    slots: dict[str, tuple[int, str]] = {}
+    pending = 0
+    for doc in documents:
+        rank = _SUMMARY_RANK.get(doc.state if doc.is_current else doc.review_state)
+        if doc.review_state == _PENDING:
+            pending += 1
+        if rank is not None:
+            best = slots.get(doc.doc_type)
+            if best is None or rank < best[0]:
+                slots[doc.doc_type] = (rank, doc.state if doc.is_current else doc.review_state)
+    to_do = sum(1 for doc_type in ESTABLISHMENT_TYPES if doc_type.code not in slots)
+    to_do += sum(1 for _rank, state in slots.values() if state in _ACTION_VALUES)
+    return EstablishmentSummary(to_do, pending)
+
+
+_PENDING = ReviewState.PENDING.value
+# A current document decides its slot (the worst one first); then a pending upload;
+# then a refusal.
+_SUMMARY_RANK = {State.EXPIRED.value: 0, State.EXPIRING.value: 1, State.VALID.value: 2,
+                 ReviewState.PENDING.value: 3, ReviewState.REFUSED.value: 4}
+_ACTION_VALUES = frozenset(state.value for state in ACTION_STATES)
 
 
 # The Documents tab runs the same statements on every view: they are built once,
 # with the company and the dates as parameters, and only executed per request.
 _COMPANY = bindparam("company_id")
-_TODAY = bindparam("today", type_=Date)
-_SOON = bindparam("soon", type_=Date)
 
 
 def _dates(company: Company, today: date) -> dict:
-    return {"company_id": company.id, "today": today,
-            "soon": today + timedelta(days=EXPIRING_DAYS)}
-
-
-def _live(document=Document):
-    return document.archived_at.is_(None)
-
-
-def _state_condition(state: State):
-    current = and_(Document.is_current.is_(True), _live())
-    if state is State.EXPIRED:
-        return and_(current, or_(Document.effective_end < _TODAY,
-                                 Document.provider_state == "expired"))
-    not_expired = and_(Document.effective_end >= _TODAY,
-                       or_(Document.provider_state.is_(None), Document.provider_state != "expired"))
-    if state is State.EXPIRING:
-        return and_(current, not_expired, Document.effective_end <= _SOON)
-    if state is State.VALID:
-        return and_(current, not_expired, Document.effective_end > _SOON)
-    if state is State.PENDING:
-        return and_(_live(), Document.review_state == ReviewState.PENDING.value)
-    if state is State.REFUSED:
-        return and_(_live(), Document.review_state == ReviewState.REFUSED.value)
-    if state is State.ARCHIVED:
-        return Document.archived_at.is_not(None)
-    raise ValueError(state)
-
-
-_COUNTED = (State.EXPIRED, State.EXPIRING, State.VALID, State.PENDING, State.REFUSED)
-_COUNTS = select(*[
-    func.coalesce(func.sum(case((_state_condition(state), 1), else_=0)), 0)
-    for state in _COUNTED
-]).where(Document.company_id == _COMPANY)
-
-
-def _counts(company: Company, today: date, company_docs: list[Document]) -> dict[State, int]:
-    row = db.session.execute(_COUNTS, _dates(company, today)).one()
-    counts = dict(zip(_COUNTED, (int(value) for value in row), strict=True))
-    missing_company = sum(
-        1 for slot in build_slots(COMPANY_TYPES, None, company_docs, today)
-        if slot.state is State.MISSING
-    )
-    counts[State.MISSING] = missing_company + _missing_establishment_slots_count(company)
-    return counts
+    return {"company_id": company.id, **sql_dates(today)}
 
 
 def _missing_condition(doc_type: DocumentType):
@@ -210,6 +197,24 @@ _MISSING_COUNTS = {
         Establishment.company_id == _COMPANY, _missing_condition(doc_type))
     for doc_type in ESTABLISHMENT_TYPES
 }
+_COUNTED = (State.EXPIRED, State.EXPIRING, State.VALID, State.PENDING, State.REFUSED)
+# One statement: the documents of each state, and the empty establishment slots.
+_COUNTS = select(
+    *[func.coalesce(func.sum(case((state_condition(state), 1), else_=0)), 0)
+      for state in _COUNTED],
+    *[statement.scalar_subquery() for statement in _MISSING_COUNTS.values()],
+).where(Document.company_id == _COMPANY)
+
+
+def _counts(company: Company, today: date, company_docs: list[Document]) -> dict[State, int]:
+    row = db.session.execute(_COUNTS, _dates(company, today)).one()
+    counts = dict(zip(_COUNTED, (int(value) for value in row), strict=False))
+    missing_company = sum(
+        1 for slot in build_slots(COMPANY_TYPES, None, company_docs, today)
+        if slot.state is State.MISSING
+    )
+    counts[State.MISSING] = missing_company + sum(int(v or 0) for v in row[len(_COUNTED):])
+    return counts
 
 
 def _missing_establishment_slots_count(company: Company, query: str = "") -> int:
@@ -217,16 +222,9 @@ def _missing_establishment_slots_count(company: Company, query: str = "") -> int
     for doc_type in ESTABLISHMENT_TYPES:
         statement = _MISSING_COUNTS[doc_type.code]
         if query:
-            statement = statement.where(*_establishment_filter(query))
+            statement = statement.where(*establishment_filter(query))
         total += db.session.scalar(statement, {"company_id": company.id}) or 0
     return total
-
-
-def _establishment_filter(query: str) -> list:
-    return [
-        Establishment.search_text.like(f"%{like_escape(term)}%", escape="\\")
-        for term in search_terms(query)
-    ]
 
 
 def _missing_items(company: Company, today: date, company_docs: list[Document], query: str,
@@ -241,7 +239,7 @@ def _missing_items(company: Company, today: date, company_docs: list[Document], 
     for doc_type in ESTABLISHMENT_TYPES:
         statement = _MISSING_ITEMS[doc_type.code]
         if query:
-            statement = statement.where(*_establishment_filter(query))
+            statement = statement.where(*establishment_filter(query))
         establishments = db.session.execute(
             statement, {"company_id": company.id, "limit": limit + offset})
         items.extend(ActionItem(State.MISSING, doc_type, est, None) for est in establishments)
@@ -270,7 +268,7 @@ _ITEMS = {
     state: select(Document, _ITEM_ESTABLISHMENT.id, _ITEM_ESTABLISHMENT.siret,
                   _ITEM_ESTABLISHMENT.name)
     .outerjoin(_ITEM_ESTABLISHMENT, _ITEM_ESTABLISHMENT.id == Document.establishment_id)
-    .where(Document.company_id == _COMPANY, _state_condition(state))
+    .where(Document.company_id == _COMPANY, state_condition(state))
     .order_by(*order, Document.id)
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
@@ -278,7 +276,7 @@ _ITEMS = {
 }
 _ITEM_TOTALS = {
     state: select(func.count(Document.id)).where(Document.company_id == _COMPANY,
-                                                 _state_condition(state))
+                                                 state_condition(state))
     for state in _ITEM_ORDER
 }
 
@@ -290,22 +288,58 @@ class EstablishmentRef:
     name: str
 
 
-def _document_items(company: Company, state: State, today: date, query: str, limit: int,
-                    offset: int, *, with_total: bool = True) -> tuple[list[ActionItem], int]:
+def _item(state: State, doc: Document, est_id, siret, name) -> ActionItem:
+    return ActionItem(state, CATALOGUE[doc.doc_type],
+                      EstablishmentRef(est_id, siret, name) if est_id is not None else None, doc)
+
+
+def _document_items(company: Company, state: State, today: date, query: str, per_page: int,
+                    page: int) -> tuple[list[ActionItem], int, int]:
+    """One page of the documents in `state`, their total, and the page number shown."""
     statement, count = _ITEMS[state], _ITEM_TOTALS[state]
-    terms = _establishment_filter(query)
+    terms = establishment_filter(query)
     if terms:
         within = Document.establishment_id.in_(
             select(Establishment.id).where(Establishment.company_id == company.id, *terms))
         statement, count = statement.where(within), count.where(within)
     params = _dates(company, today)
-    total = db.session.scalar(count, params) or 0 if with_total else 0
-    rows = db.session.execute(statement, {**params, "limit": limit, "offset": offset})
-    return [
-        ActionItem(state, CATALOGUE[doc.doc_type],
-                   EstablishmentRef(est_id, siret, name) if est_id is not None else None, doc)
-        for doc, est_id, siret, name in rows
-    ], total
+    total = db.session.scalar(count, params) or 0
+    page = min(max(page, 1), max(1, math.ceil(total / per_page)))
+    rows = db.session.execute(statement, {**params, "limit": per_page,
+                                          "offset": (page - 1) * per_page})
+    return [_item(state, *row) for row in rows], total, page
+
+
+_PREVIEWED = (State.EXPIRED, State.EXPIRING, State.REFUSED)
+_PREVIEW_STATE = state_column()
+_PREVIEW_RANKS = (
+    select(Document.id, _PREVIEW_STATE.label("state"), func.row_number().over(
+        partition_by=_PREVIEW_STATE,
+        # As the filtered lists order them: refusals latest first, others by end date.
+        order_by=(case((state_condition(State.REFUSED), Document.reviewed_at)).desc(),
+                  Document.effective_end, Document.id),
+    ).label("rank"))
+    .where(Document.company_id == _COMPANY,
+           or_(*[state_condition(state) for state in _PREVIEWED]))
+    .subquery()
+)
+_PREVIEWS = (
+    select(Document, _ITEM_ESTABLISHMENT.id, _ITEM_ESTABLISHMENT.siret, _ITEM_ESTABLISHMENT.name,
+           _PREVIEW_RANKS.c.state)
+    .join(_PREVIEW_RANKS, _PREVIEW_RANKS.c.id == Document.id)
+    .outerjoin(_ITEM_ESTABLISHMENT, _ITEM_ESTABLISHMENT.id == Document.establishment_id)
+    .where(_PREVIEW_RANKS.c.rank <= bindparam("limit"))
+    .order_by(_PREVIEW_RANKS.c.state, _PREVIEW_RANKS.c.rank)
+)
+
+
+def _previews(company: Company, today: date, limit: int) -> dict[State, list[ActionItem]]:
+    """The first documents of each state "Ce qui demande une action" lists, in one query."""
+    previews: dict[State, list[ActionItem]] = {state: [] for state in _PREVIEWED}
+    for doc, est_id, siret, name, state in db.session.execute(
+            _PREVIEWS, {**_dates(company, today), "limit": limit}):
+        previews[State(state)].append(_item(State(state), doc, est_id, siret, name))
+    return previews
 
 
 _COMPANY_DOCUMENTS = (
@@ -313,11 +347,11 @@ _COMPANY_DOCUMENTS = (
     .where(Document.company_id == _COMPANY, Document.establishment_id.is_(None))
     .order_by(Document.uploaded_at.desc(), Document.id.desc())
 )
-# What an establishment's summary line needs: live documents, no ORM objects.
+# What an establishment's summary line needs: live documents with their state
+# (the states table's SQL column), no ORM objects.
 _PAGE_DOCUMENTS = (
-    select(Document.id, Document.establishment_id, Document.doc_type, Document.is_current,
-           Document.review_state, Document.archived_at, Document.effective_end,
-           Document.provider_state)
+    select(Document.establishment_id, Document.doc_type, Document.is_current,
+           Document.review_state, state_column().label("state"))
     .where(Document.company_id == _COMPANY,
            Document.establishment_id.in_(bindparam("ids", expanding=True)),
            Document.archived_at.is_(None))
@@ -340,28 +374,23 @@ def load_dossier(
 ) -> Dossier:
     company_docs = _company_documents(company)
     company_slots = build_slots(COMPANY_TYPES, None, company_docs, today, managed_by=managed_by)
-    by_code = {slot.doc_type.code: slot for slot in company_slots}
 
     establishments = establishments_page(company, query=query, page=page, per_page=per_page)
     ids = [est.id for est in establishments.items]
     by_establishment: dict[int, list] = defaultdict(list)
     if ids:
-        for doc in db.session.execute(_PAGE_DOCUMENTS, {"company_id": company.id, "ids": ids}):
+        for doc in db.session.execute(_PAGE_DOCUMENTS,
+                                      {**_dates(company, today), "ids": ids}):
             by_establishment[doc.establishment_id].append(doc)
-    establishment_slots = {
-        est.id: build_slots(CATALOGUE.values(), est, by_establishment[est.id], today,
-                            company_slots=by_code, managed_by=managed_by)
-        for est in establishments.items
-    }
+    summaries = {est.id: summarise(by_establishment[est.id])
+                 for est in establishments.items}
 
     counts = _counts(company, today, company_docs)
     actions = [ActionGroup(State.MISSING, counts[State.MISSING],
                            _missing_items(company, today, company_docs, "", preview, 0))]
-    for state in (State.EXPIRED, State.EXPIRING, State.REFUSED):
-        items, _total = _document_items(company, state, today, "", preview, 0, with_total=False)
-        actions.append(ActionGroup(state, counts[state], items))
-    return Dossier(company, today, company_slots, establishments, establishment_slots, counts,
-                   actions)
+    previews = _previews(company, today, preview)
+    actions += [ActionGroup(state, counts[state], previews[state]) for state in _PREVIEWED]
+    return Dossier(company, today, company_slots, establishments, summaries, counts, actions)
 
 
 @dataclass(frozen=True)
@@ -385,10 +414,7 @@ def filtered_items(company: Company, state: State, today: date, *, query: str = 
         items = _missing_items(company, today, company_docs, query, per_page,
                                (page - 1) * per_page)
         return FilteredList(items, total, page, per_page, query, state)
-    _, total = _document_items(company, state, today, query, 0, 0)
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(page, 1), pages)
-    items, total = _document_items(company, state, today, query, per_page, (page - 1) * per_page)
+    items, total, page = _document_items(company, state, today, query, per_page, page)
     return FilteredList(items, total, page, per_page, query, state)
 
 
@@ -414,4 +440,4 @@ def establishment_slots(
 
 
 __all__ = ["Dossier", "FilteredList", "Slot", "establishment_slots", "filtered_items",
-           "load_dossier", "validity_state"]
+           "load_dossier", "summarise"]

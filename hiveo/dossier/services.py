@@ -23,6 +23,7 @@ from sqlalchemy import insert, select
 
 from ..core.audit import audit
 from ..core.dates import out_of_range
+from ..core.inputs import parse_id
 from ..core.locks import lock_company
 from ..core.text import megabytes_fr
 from ..extensions import db
@@ -450,9 +451,9 @@ def _replaces_id(raw: str | int | None, problems: Problems) -> int | None:
     """A document id as typed: ASCII digits of a size ids can have, else a refusal."""
     if raw is None or raw == "":
         return None
-    text = str(raw)
-    if text.isascii() and text.isdigit() and len(text) <= 18:
-        return int(text)
+    number = parse_id(str(raw))
+    if number is not None:
+        return number
     problems.add("Le document à remplacer n'est pas un document en cours de ce dossier.",
                  "replaces")
     return None

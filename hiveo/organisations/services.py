@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from .. import reads
+from ..core.inputs import ascii_digits
 from ..extensions import db
 from ..identifiers import InvalidIdentifier, format_siren, validate_siren, validate_siret
-from ..inputs import ascii_digits
 from ..models import Company, Establishment, Membership, Role, User
-
-if TYPE_CHECKING:
-    from ..security import SignedInUser
 
 
 class OrganisationError(ValueError):
@@ -108,103 +102,25 @@ def add_member(user: User, company: Company, role: str) -> Membership:
 
 
 @dataclass(frozen=True)
-class CompanyRef:
-    """The few facts of a company that pages and services read, without the ORM's weight."""
-
-    id: int
-    siren: str
-    name: str
-
-
-@dataclass(frozen=True)
-class CompanyAccess:
-    """A company seen by one of its members."""
-
-    company: CompanyRef
-    role: str
-    # The company's change counter (hiveo/fragments.py), and whether it has any
-    # provider account: a company page without one needs no sync queries.
-    data_version: int | None = None
-    has_provider_links: bool = True
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
-
-
-# Every page runs these: plain SQL through the driver (hiveo/reads.py).
-# The columns of a membership, as membership_from_row() reads them; the user loader
-# (hiveo/security.py) selects them too, with the user's own.
-MEMBERSHIP_COLUMNS = (
-    "c.id AS company_id, c.siren, c.name AS company_name, c.data_version, m.role, "
-    "EXISTS (SELECT 1 FROM provider_links l WHERE l.company_id = c.id) AS has_links"
-)
-_MEMBERSHIPS = reads.Query(
-    f"SELECT {MEMBERSHIP_COLUMNS} FROM companies c "
-    "JOIN memberships m ON m.company_id = c.id "
-    "WHERE m.user_id = :user_id ORDER BY c.name, c.id"
-)
-_ESTABLISHMENT_COUNTS = reads.Query(
-    "SELECT c.id, (SELECT count(*) FROM establishments e WHERE e.company_id = c.id) AS n "
-    "FROM companies c JOIN memberships m ON m.company_id = c.id WHERE m.user_id = :user_id"
-)
-
-
-@dataclass(frozen=True)
-class MembershipRef:
-    """One of the user's companies, the user's role in it, and what its pages need first."""
-
-    company: CompanyRef
-    role: str
-    data_version: int
-    has_provider_links: bool
-
-
-def membership_from_row(row) -> MembershipRef:
-    return MembershipRef(CompanyRef(row.company_id, row.siren, row.company_name), row.role,
-                         row.data_version, bool(row.has_links))
-
-
-def memberships_of(user: User | SignedInUser) -> tuple[MembershipRef, ...]:
-    """The user's companies by name, with role and data version; nothing is counted.
-
-    The signed-in user arrives with them (hiveo/security.py); any other user
-    (an ORM row, on the command line) costs one query.
-    """
-    if not isinstance(user, User):
-        return user.memberships
-    return tuple(membership_from_row(row)
-                 for row in reads.rows(_MEMBERSHIPS, {"user_id": user.id}))
-
-
-def companies_of(user: User | SignedInUser) -> list[CompanyRef]:
-    """The user's companies, by name: for choosing one (no counting of establishments)."""
-    return [membership.company for membership in memberships_of(user)]
-
-
-def company_access(user: User | SignedInUser, siren: str) -> CompanyAccess | None:
-    """The company and the user's role in it; None for outsiders."""
-    for membership in memberships_of(user):
-        if membership.company.siren == siren:
-            return CompanyAccess(membership.company, membership.role, membership.data_version,
-                                 membership.has_provider_links)
-    return None
-
-
-@dataclass(frozen=True)
 class OrganisationRow:
-    company: CompanyRef
+    company: Company
     role: str
     establishment_count: int
 
 
-def organisations_of(user: User | SignedInUser, memberships: tuple[MembershipRef, ...]
-                     ) -> list[OrganisationRow]:
-    """The rows of "Gérer mes organisations": each membership and its establishment count."""
+def organisations_of(memberships: list[Membership]) -> list[OrganisationRow]:
+    """The rows of "Gérer mes organisations": each membership and its establishment count.
+
+    The counts are one aggregate query, whatever the number of companies.
+    """
     if not memberships:
         return []
-    counts = {row.id: row.n for row in reads.rows(_ESTABLISHMENT_COUNTS, {"user_id": user.id})}
-    return [OrganisationRow(m.company, m.role, counts.get(m.company.id, 0))
+    counts = dict(db.session.execute(
+        select(Establishment.company_id, func.count(Establishment.id))
+        .where(Establishment.company_id.in_([m.company_id for m in memberships]))
+        .group_by(Establishment.company_id)
+    ).all())
+    return [OrganisationRow(m.company, m.role, counts.get(m.company_id, 0))
             for m in memberships]
 
 
@@ -252,34 +168,41 @@ def search_terms(query: str) -> list[str]:
     return [fold(word) for word in text.split() if word][:8]
 
 
-@functools.cache
-def _statement(sql: str) -> reads.Query:
-    """One Query per distinct statement (searches differ only in their number of words)."""
-    return reads.Query(sql)
-
-
 def establishments_page(
-    company: CompanyRef | Company, *, query: str = "", page: int = 1, per_page: int = 50
+    company: Company, *, query: str = "", page: int = 1, per_page: int = 50
 ) -> Page:
-    """One page of the company's establishments (rows with attributes), in two queries.
+    """One page of the company's establishments (rows with attributes), in one statement.
 
-    (A window count in the same query would make SQLite read every matching
-    row before the LIMIT; the separate count reads only the index.)
+    The total comes from an uncorrelated subquery, which both databases run
+    once; a window count would make SQLite read every matching row before the
+    LIMIT. A page past the end costs a second statement, for the last page.
     """
-    terms = search_terms(query)
-    where = " AND ".join(
-        ["company_id = :company_id"]
-        + [f"search_text LIKE :term{index} ESCAPE '\\'" for index in range(len(terms))]
+    where = [Establishment.company_id == company.id, *establishment_filter(query)]
+    total_column = (select(func.count(Establishment.id)).where(*where)
+                    .scalar_subquery().label("total"))
+    statement = (
+        select(Establishment.id, Establishment.siret, Establishment.name, Establishment.address,
+               Establishment.postal_code, Establishment.city, total_column)
+        .where(*where).order_by(Establishment.siret).limit(per_page)
     )
-    params: dict[str, object] = {"company_id": company.id}
-    params.update({f"term{index}": f"%{like_escape(term)}%" for index, term in enumerate(terms)})
-    total = reads.scalar(_statement(f"SELECT count(*) FROM establishments WHERE {where}"),
-                         params) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
-    rows = reads.rows(
-        _statement("SELECT id, siret, name, address, postal_code, city FROM establishments "
-                   f"WHERE {where} ORDER BY siret LIMIT :limit OFFSET :offset"),
-        {**params, "limit": per_page, "offset": (page - 1) * per_page},
-    )
+    page = max(1, page)
+    rows = db.session.execute(statement.offset((page - 1) * per_page)).all()
+    if rows:
+        total = rows[0].total
+    elif page == 1:
+        total = 0
+    else:
+        total = db.session.scalar(select(func.count(Establishment.id)).where(*where)) or 0
+        last = max(1, math.ceil(total / per_page))
+        if page > last:
+            page = last
+            rows = db.session.execute(statement.offset((page - 1) * per_page)).all()
     return Page(rows, total, page, per_page, (query or "").strip()[:100])
+
+
+def establishment_filter(query: str) -> list:
+    """The conditions on establishments that a search for `query` adds (none when empty)."""
+    return [
+        Establishment.search_text.like(f"%{like_escape(term)}%", escape="\\")
+        for term in search_terms(query)
+    ]

@@ -6,14 +6,12 @@ from flask import Blueprint, Response, abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from ..core.tenancy import CompanyAccess, admin_required
 from ..dossier.catalogue import CATALOGUE
 from ..extensions import db
 from ..htmx import is_htmx, render, render_fragment
 from ..models import Establishment, ProviderLink
-from ..organisations.services import CompanyAccess
-from ..organisations.views import require_member
 from ..providers import PROVIDERS, supplied_types
-from ..web import abort_fr
 from .state import run_summary, sync_state
 from .switch import SwitchError, set_sync_enabled
 
@@ -21,7 +19,6 @@ bp = Blueprint("sync", __name__)
 bp.record_once(lambda state: state.app.jinja_env.globals.update(run_summary=run_summary))
 
 ACTIONS = {"desactiver": False, "reactiver": True}
-ADMINS_ONLY = "Réservé aux administrateurs de l'entreprise."
 
 
 def _linked(access: CompanyAccess, provider: str) -> ProviderLink:
@@ -35,11 +32,8 @@ def _linked(access: CompanyAccess, provider: str) -> ProviderLink:
 
 
 def _admin(siren: str, provider: str) -> tuple[CompanyAccess, ProviderLink]:
-    access = require_member(siren)
-    link = _linked(access, provider)
-    if not access.is_admin:
-        abort_fr(403, ADMINS_ONLY)
-    return access, link
+    access = admin_required(siren)
+    return access, _linked(access, provider)
 
 
 @bp.get("/organisations/<siren>/synchronisation/<provider>/<action>")
@@ -95,6 +89,6 @@ def toggle(siren: str, provider: str, action: str) -> Response:
     if not is_htmx():
         return redirect(url_for("organisations.company", siren=company_siren), code=303)
     # htmx stays on the company page: new state in place, the menu out of band.
-    access = require_member(company_siren)
+    access = admin_required(company_siren)
     return render_fragment("organisations/_sync_swap.html", access=access,
                            company=access.company, sync=sync_state(access.company.id))

@@ -160,17 +160,20 @@ def test_outsiders_get_404_for_documents_even_with_the_right_id(app, client, dos
         f"/organisations/{dossier.globex}/documents/{document_id}/fichier").status_code == 404
 
 
-def _company_with(app, establishments: int, documents_per_establishment: int) -> str:
+def _company_with(app, establishments: int, documents_per_establishment: int,
+                  *, documented: int | None = None) -> str:
+    """A company with `establishments`, a BTP document on each (or on the first `documented`)."""
     with app.app_context():
         company = make_company(f"Réseau {establishments}")
-        add_establishments(company, establishments)
+        add_establishments(company, establishments, start=0 if establishments > 9999 else 1)
         make_user(f"admin{establishments}@example.com", profile="fast",
                   memberships=((company, "admin"),))
         make_document(company, "KBIS", issue_date=date(2026, 10, 1))
         ests = db.session.scalars(select(Establishment).where(
             Establishment.company_id == company.id)).all()
         content = pdfs.valid_pdf()
-        for est in ests[:documents_per_establishment and len(ests)]:
+        documented = len(ests) if documented is None else documented
+        for est in ests[:documents_per_establishment and documented]:
             make_document(company, "BTP_PAID_LEAVE", establishment=est,
                           issue_date=date(2026, 10, 1), validity_end=date(2026, 12, 10),
                           content=content)
@@ -191,6 +194,34 @@ def test_documents_tab_query_count_does_not_grow_with_establishments(app, cast):
             counts[(size, query)] = len(statements)
     for query in ("", "?etat=missing", "?etat=expiring", "?q=lyon"):
         assert counts[(1, query)] == counts[(300, query)], query
+
+
+def test_documents_tab_query_count_is_the_same_for_10_and_10000_establishments(app, cast):
+    counts = {}
+    paths = ("", "?etat=missing", "?etat=expiring", "?q=lyon")
+    for size in (10, 10_000):
+        siren = _company_with(app, size, 1, documented=10)
+        client = app.test_client()
+        login(client, f"admin{size}@example.com")
+        for query in paths:
+            with count_queries(app) as statements:
+                response = client.get(f"/organisations/{siren}/documents{query}")
+            assert response.status_code == 200
+            counts[(size, query)] = len(statements)
+        # An establishment's section, as it loads when opened.
+        with app.app_context():
+            siret = db.session.scalar(select(Establishment.siret).join(Company).where(
+                Company.siren == siren).order_by(Establishment.siret))
+        with count_queries(app) as statements:
+            response = client.get(f"/organisations/{siren}/documents/etablissements/{siret}",
+                                  headers={"HX-Request": "true"})
+        assert response.status_code == 200 and "<details" not in response.get_data(as_text=True)
+        counts[(size, "section")] = len(statements)
+    for query in (*paths, "section"):
+        assert counts[(10, query)] == counts[(10_000, query)], (query, counts)
+    # The user with their companies, the company's documents, the page of establishments
+    # with their total, their documents, the counts, the empty slots, the previews.
+    assert counts[(10_000, "")] == 7, counts
 
 
 def test_dossier_export_cli_prints_the_documented_shape(app, dossier):

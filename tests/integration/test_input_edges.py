@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import func, select
 
 from hiveo.clitools import Day, WithoutControlCharacters
+from hiveo.core.inputs import CONTROL_REFUSAL, MAX_ID
 from hiveo.demo.factories import make_document
 from hiveo.extensions import db
-from hiveo.inputs import CONTROL_REFUSAL, MAX_ID
 from hiveo.models import AuditEvent, Company, Document, Establishment, LoginThrottle, User
 from tests import pdfs
 from tests.helpers import PASSWORD, fetch_csrf, login, page_text, post, stored_files, upload

@@ -1,9 +1,10 @@
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 
 from hiveo.dossier.catalogue import CATALOGUE, add_months, document_type, effective_end
-from hiveo.dossier.states import State, validity_state
+from hiveo.dossier.states import State, document_state
 
 
 def test_catalogue_has_the_seven_types_with_their_levels():
@@ -68,11 +69,16 @@ TODAY = date(2026, 11, 29)
     ],
 )
 def test_state_boundaries(end, state):
-    assert validity_state(end, TODAY) is state
+    assert document_state(_validated(end), TODAY) is state
 
 
 def test_provider_expired_documents_are_expired_whatever_their_dates():
-    assert validity_state(date(2027, 6, 1), TODAY, provider_expired=True) is State.EXPIRED
+    assert document_state(_validated(date(2027, 6, 1), "expired"), TODAY) is State.EXPIRED
+
+
+def _validated(end, provider_state=None):
+    return SimpleNamespace(archived_at=None, review_state="validated", effective_end=end,
+                           provider_state=provider_state)
 
 
 def test_states_have_french_labels():

@@ -1,10 +1,12 @@
 """Slot rules of the Documents tab, on documents that never touch a database."""
 
+import itertools
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 from hiveo.dossier.catalogue import CATALOGUE, COMPANY_TYPES
-from hiveo.dossier.queries import build_slots
-from hiveo.dossier.states import State
+from hiveo.dossier.queries import build_slots, summarise
+from hiveo.dossier.states import State, document_state
 from hiveo.models import Document, Establishment
 
 TODAY = date(2026, 11, 29)
@@ -96,3 +98,33 @@ def test_slots_can_be_marked_as_managed_by_a_provider():
                         managed_by=lambda code: "actradis" if code == "KBIS" else None)
     assert slot(slots, "KBIS").managed_by == "actradis"
     assert slot(slots, "LNTE").managed_by is None
+
+
+def _kinds():
+    """Live documents of every kind a slot can hold, around the boundary dates."""
+    return [
+        {"end": date(2026, 11, 28)}, {"end": date(2026, 12, 10)}, {"end": date(2027, 6, 1)},
+        {"review": "pending", "current": False}, {"review": "refused", "current": False},
+    ]
+
+
+def test_an_establishment_summary_counts_what_its_slots_count():
+    establishment = Establishment(id=7, company_id=1, siret="73282932000074", name="Siège")
+    inherited = company_slots([doc(end=date(2026, 11, 28))])
+    combinations = 0
+    for kbis, btp, rc in itertools.product([None, *_kinds()], [None, *_kinds()],
+                                           [None, *_kinds()]):
+        documents = [doc(code, establishment_id=7, **kind)
+                     for code, kind in (("KBIS", kbis), ("BTP_PAID_LEAVE", btp),
+                                        ("INSURANCE_RC_PRO", rc), ("INSURANCE_RC_PRO", kbis))
+                     if kind is not None]
+        slots = build_slots(CATALOGUE.values(), establishment, documents, TODAY,
+                            company_slots=inherited)
+        rows = [SimpleNamespace(doc_type=d.doc_type, is_current=d.is_current,
+                                review_state=d.review_state,
+                                state=document_state(d, TODAY).value) for d in documents]
+        summary = summarise(rows)
+        assert summary.to_do == sum(1 for s in slots if s.needs_action), documents
+        assert summary.pending == sum(len(s.pending) for s in slots)
+        combinations += 1
+    assert combinations == 216
