@@ -70,7 +70,7 @@ class WithoutControlCharacters(click.ParamType):
                       param, ctx)
         return self.inner.convert(value, param, ctx)
 
-    def to_info_dict(self) -> dict[str, Any]:
+    def to_info_dict(self) -> Any:
         return self.inner.to_info_dict()
 
     def get_metavar(self, *args: Any, **kwargs: Any) -> str | None:

@@ -46,7 +46,7 @@ def begin_write() -> None:
     another writer committed since its reads. Call it before the first query.
     """
     if not db.session().in_transaction():
-        db.session.connection(execution_options={WRITE_INTENT: True})
+        db.session.connection(execution_options={WRITE_INTENT: True})  # type: ignore[misc]
 
 
 def _wants_write_lock(connection) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -27,7 +27,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from .extensions import db
+from .extensions import Base, db
+
+if TYPE_CHECKING:
+    # Flask-SQLAlchemy's db.Model is the declarative base below, with the
+    # session's query helpers; the type checker reads the base itself.
+    Model = Base
+else:
+    Model = db.Model
 
 
 def utcnow() -> datetime:
@@ -72,7 +79,7 @@ class Role(enum.StrEnum):
     MEMBER = "member"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,7 +105,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.email}>"
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Sign-in attempts per submitted e-mail since its last success, whether or
     not an account has it (`failures`: every attempt counts, before its password
     is checked, so that parallel attempts cannot all pass; see authenticate()).
@@ -114,8 +121,12 @@ class LoginThrottle(db.Model):
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Company(db.Model):
+class Company(Model):
     __tablename__ = "companies"
+
+    if TYPE_CHECKING:
+        # A column property, mapped below once ProviderLink exists.
+        has_provider_links: Mapped[bool]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     siren: Mapped[str] = mapped_column(String(9), unique=True)
@@ -135,7 +146,7 @@ class Company(db.Model):
         return f"<Company {self.siren}>"
 
 
-class Establishment(db.Model):
+class Establishment(Model):
     __tablename__ = "establishments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -161,7 +172,7 @@ class Establishment(db.Model):
         return f"<Establishment {self.siret}>"
 
 
-class Membership(db.Model):
+class Membership(Model):
     __tablename__ = "memberships"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -184,7 +195,7 @@ class Membership(db.Model):
         return self.role == Role.ADMIN
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -220,7 +231,7 @@ def slot_key(company_id: int, establishment_id: int | None, doc_type: str) -> st
     return f"{company_id}:{establishment_id or 0}:{doc_type}"
 
 
-class Document(db.Model):
+class Document(Model):
     """One version of one legal document of a company or of one establishment.
 
     Rows are never deleted. Of a single-occurrence slot, at most one document
@@ -307,7 +318,7 @@ class Document(db.Model):
         return f"<Document {self.id} {self.doc_type} {self.review_state}>"
 
 
-class ProviderLink(db.Model):
+class ProviderLink(Model):
     """A company's account on a provider platform, and its sync switch.
 
     One row per (company, provider), whatever the number of establishments:
@@ -344,7 +355,7 @@ Company.has_provider_links = column_property(
     exists().where(ProviderLink.company_id == Company.id), deferred=True)
 
 
-class SyncRun(db.Model):
+class SyncRun(Model):
     """What one synchronisation of one company with one provider did (DOMAIN.md 3.7)."""
 
     __tablename__ = "sync_runs"

@@ -51,7 +51,7 @@ _ERROR_TEXTS = {
 def abort_fr(status: int, message: str) -> NoReturn:
     """Stop the request with an error page that shows `message` (French)."""
     exception = default_exceptions[status](description=message)
-    exception.french = True
+    exception.french = True  # type: ignore[attr-defined]
     raise exception
 
 
@@ -102,10 +102,12 @@ def _handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     message = error.description if getattr(error, "french", False) else None
     response = error_response(status, message)
-    if status == 405 and error.valid_methods:
-        response.headers["Allow"] = ", ".join(error.valid_methods)
-    if status == 429 and getattr(error, "retry_after", None):
-        response.headers["Retry-After"] = str(error.retry_after)
+    valid_methods = getattr(error, "valid_methods", None)
+    if status == 405 and valid_methods:
+        response.headers["Allow"] = ", ".join(valid_methods)
+    retry_after = getattr(error, "retry_after", None)
+    if status == 429 and retry_after:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import case, delete, literal, select
+from sqlalchemy import Table, case, delete, literal, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -75,10 +75,11 @@ def _count_attempt(address: str, now: datetime, window_seconds: int) -> int:
     dialect = db.session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     table = LoginThrottle.__table__
+    assert isinstance(table, Table)
     started = table.c.window_started_at
     expired = started < now - timedelta(seconds=window_seconds)
-    statement = insert(table).values(email=address, failures=1, window_started_at=now)
-    statement = statement.on_conflict_do_update(
+    upsert = insert(table).values(email=address, failures=1, window_started_at=now)
+    statement = upsert.on_conflict_do_update(
         index_elements=[table.c.email],
         set_={
             "failures": case((expired, 1), else_=table.c.failures + 1),

@@ -39,7 +39,8 @@ def export_dossier(company: Company, today: date) -> dict[str, Any]:
             {
                 "id": str(doc.id),
                 "type": doc.doc_type,
-                "siret": sirets.get(doc.establishment_id),
+                "siret": (sirets.get(doc.establishment_id)
+                          if doc.establishment_id is not None else None),
                 "current": doc.is_current,
                 "state": state,
                 "source": doc.source,

@@ -22,6 +22,7 @@ import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, LimitReachedError, PyPdfError
@@ -31,7 +32,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamO
 try:  # pypdf >= 6: per-context resource limits
     from pypdf import Configuration, apply_configuration
 except ImportError:  # pragma: no cover - older pypdf; the child's limits still apply
-    Configuration = apply_configuration = None
+    Configuration = apply_configuration = None  # type: ignore[misc,assignment]
 
 logger = logging.getLogger(__name__)
 
@@ -94,13 +95,14 @@ def _pypdf_limits():
     if apply_configuration is None:  # pragma: no cover
         return contextlib.nullcontext()
     known = {item.name for item in dataclasses.fields(Configuration)}
-    return apply_configuration(**{k: v for k, v in _PYPDF_LIMITS.items() if k in known})
+    overrides: dict[str, Any] = {k: v for k, v in _PYPDF_LIMITS.items() if k in known}
+    return apply_configuration(**overrides)
 
 
 def _has_active_content(reader: PdfReader) -> bool:
     """Walk the document's object graph (object streams included) for active content."""
     seen: set[tuple[int, int]] = set()
-    stack = [reader.trailer["/Root"]]
+    stack: list[Any] = [reader.trailer["/Root"]]
     visited = 0
     while stack:
         item = stack.pop()

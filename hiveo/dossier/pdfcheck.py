@@ -25,7 +25,7 @@ from types import ModuleType
 try:
     import resource
 except ImportError:  # pragma: no cover - not POSIX: only the parent's timeout applies
-    resource = None
+    resource = None  # type: ignore[assignment]
 
 USAGE = "usage: pdfcheck.py --memory-mb MIB --cpu-seconds SECONDS FILE"
 
@@ -37,6 +37,8 @@ def load_pdf_module() -> ModuleType:
         return pdf
     name = "hiveo_pdfcheck_pdf"
     spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("pdf.py"))
+    if spec is None or spec.loader is None:  # pragma: no cover - pdf.py sits beside us
+        raise ImportError(f"cannot load {name}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)

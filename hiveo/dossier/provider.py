@@ -85,7 +85,8 @@ def known_revisions(company_id: int, provider: str) -> frozenset[tuple[str, int]
             Document.company_id == company_id, Document.source == provider
         )
     )
-    return frozenset((external_id, revision) for external_id, revision in rows)
+    return frozenset((external_id, revision) for external_id, revision in rows
+                     if external_id is not None and revision is not None)
 
 
 @dataclass
@@ -94,6 +95,13 @@ class Candidate:
 
     remote: RemoteDocument
     establishment_id: int | None
+
+    @property
+    def doc_type(self) -> str:
+        """Its catalogue code: phase 1 skips the types the catalogue does not know."""
+        if self.remote.doc_type is None:
+            raise ValueError(f"unknown provider type {self.remote.provider_code!r}")
+        return self.remote.doc_type
 
 
 @dataclass
@@ -107,13 +115,13 @@ class Applied:
     missing_file: bool = False         # decided to import, but its file never arrived
 
 
-def _document_from(remote: RemoteDocument, company_id: int, establishment_id: int | None,
-                   now: datetime) -> Document:
-    spec = CATALOGUE[remote.doc_type]
+def _document_from(candidate: Candidate, company_id: int, now: datetime) -> Document:
+    remote = candidate.remote
+    spec = CATALOGUE[candidate.doc_type]
     return Document(
         company_id=company_id,
-        establishment_id=establishment_id,
-        doc_type=remote.doc_type,
+        establishment_id=candidate.establishment_id,
+        doc_type=spec.code,
         source=remote.provider,
         external_id=remote.external_id,
         external_revision=remote.revision,
@@ -151,8 +159,8 @@ def apply_provider_documents(company_id: int, provider: str, candidates: Iterabl
         remote = candidate.remote
         if (remote.external_id, remote.revision) in known:
             continue
-        slot = (candidate.establishment_id, remote.doc_type)
-        multi = CATALOGUE[remote.doc_type].multi
+        slot = (candidate.establishment_id, candidate.doc_type)
+        multi = CATALOGUE[candidate.doc_type].multi
         relevant = current.relevant(slot, remote, multi)
         by_identity = {id(document): document for document in relevant}
         decision = decide(remote, multi=multi, current=[held(doc) for doc in relevant])
@@ -163,7 +171,7 @@ def apply_provider_documents(company_id: int, provider: str, candidates: Iterabl
             # The dossier changed since phase 1 and this file was not fetched.
             applied.append(Applied(remote, decision.action, missing_file=True))
             continue
-        document = _document_from(remote, company_id, candidate.establishment_id, now)
+        document = _document_from(candidate, company_id, now)
         old = by_identity[decision.replaces.id] if decision.replaces is not None else None
         if old is not None:
             current.remove(slot, old)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import bindparam, case, exists, func, or_, select
+from sqlalchemy import Integer, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -88,7 +88,7 @@ def build_slots(
         if company_slots is not None and slot.doc_type.level is Level.COMPANY and not own:
             slot.inherited_from = company_slots.get(slot.doc_type.code)
         if len(slot.history) > 1:
-            slot.history.sort(key=lambda d: d.archived_at, reverse=True)
+            slot.history.sort(key=lambda d: d.archived_at or d.uploaded_at, reverse=True)
         slot.state = _slot_state(slot, today)
         slot.managed_by = managed_by(slot.doc_type.code)
     return sorted(slots.values(), key=lambda s: _ORDER[s.doc_type.code])
@@ -101,7 +101,7 @@ _ORDER = {code: index for index, code in enumerate(CATALOGUE)}
 class ActionItem:
     state: State
     doc_type: DocumentType
-    establishment: Establishment | None
+    establishment: Establishment | EstablishmentRef | None
     document: Document | None
 
 
@@ -176,7 +176,7 @@ _ACTION_VALUES = frozenset(state.value for state in ACTION_STATES)
 
 # The Documents tab runs the same statements on every view: they are built once,
 # with the company and the dates as parameters, and only executed per request.
-_COMPANY = bindparam("company_id")
+_COMPANY = bindparam("company_id", type_=Integer)
 
 
 def _dates(company: Company, today: date) -> dict:
@@ -242,7 +242,8 @@ def _missing_items(company: Company, today: date, company_docs: list[Document], 
             statement = statement.where(*establishment_filter(query))
         establishments = db.session.execute(
             statement, {"company_id": company.id, "limit": limit + offset})
-        items.extend(ActionItem(State.MISSING, doc_type, est, None) for est in establishments)
+        items.extend(ActionItem(State.MISSING, doc_type, EstablishmentRef(*est), None)
+                     for est in establishments)
     return items[offset:offset + limit]
 
 
@@ -338,7 +339,7 @@ def _previews(company: Company, today: date, limit: int) -> dict[State, list[Act
     previews: dict[State, list[ActionItem]] = {state: [] for state in _PREVIEWED}
     for doc, est_id, siret, name, state in db.session.execute(
             _PREVIEWS, {**_dates(company, today), "limit": limit}):
-        previews[State(state)].append(_item(State(state), doc, est_id, siret, name))
+        previews[State(state)].append(_item(State(state), doc, est_id, siret, name))  # type: ignore[arg-type]
     return previews
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -128,7 +130,7 @@ def organisations_of(memberships: list[Membership]) -> list[OrganisationRow]:
 class Page:
     """One page of a longer list, and where it sits in it."""
 
-    items: list
+    items: Sequence[Any]
     total: int
     page: int
     per_page: int
