@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+from .sync.outcomes import RECORDED_CHECK
 
 
 def utcnow() -> datetime:
@@ -367,7 +368,7 @@ class SyncRun(db.Model):
     triggered_by: Mapped[User | None] = relationship(lazy="raise_on_sql")
 
     __table_args__ = (
-        CheckConstraint("outcome in ('success', 'failed')", name="outcome_known"),
+        CheckConstraint(RECORDED_CHECK, name="outcome_known"),
         CheckConstraint("trigger in ('periodic', 'manual', 'reactivation')", name="trigger_known"),
         Index("ix_sync_runs_company_id_provider_started_at", "company_id", "provider",
               "started_at"),

@@ -25,9 +25,10 @@ import pytest
 
 from hiveo.demo_companies import BERNARD, HORIZON, LEFEVRE, MARTIN
 from hiveo.dossier.storage import LocalStorage
-from hiveo.providers import connector_for
-from hiveo.providers.base import Connector, ProviderError, RemoteDocument
+from hiveo.providers import PROVIDERS, connector_for
+from hiveo.providers.records import Connector, ProviderError, RemoteDocument
 from hiveo.providers.simulator import ACTRADIS, AL, Simulator, serve_in_thread
+from hiveo.sync.wording import provider_error
 
 TODAY = date(2026, 11, 29)
 TIMEOUT = 0.4
@@ -79,6 +80,11 @@ def connect(served: Served) -> Iterator[Callable[..., Connector]]:
 
 def stored_files(root: Path) -> list[Path]:
     return [path for path in root.rglob("*") if path.is_file()]
+
+
+def said(error: ProviderError) -> str:
+    """What a person reads about the error (the sync layer words it)."""
+    return provider_error(error, PROVIDERS[error.provider])
 
 
 def failure(call: Callable[[], object]) -> ProviderError:
@@ -408,7 +414,7 @@ def test_a_listing_that_keeps_moving_is_refused_rather_than_half_read(stub, conn
     al = connect(AL, url=stub.url, PROVIDER_PAGE_SIZE=2)
     error = failure(lambda: al.list_documents(HORIZON.siren))
 
-    assert error.kind == "malformed"
+    assert error.code == "malformed"
     assert len(stub.hits) == 4
 
 
@@ -445,9 +451,9 @@ def test_a_corrupted_file_is_a_checksum_error_and_leaves_nothing_in_storage(
 
     error = failure(lambda: actradis.fetch_file(document, LocalStorage(tmp_path).save_chunks))
 
-    assert error.kind == "checksum"
+    assert error.code == "checksum"
     assert error.provider == ACTRADIS
-    assert str(error) == "Un fichier reçu d'Actradis est corrompu (empreinte SHA-256 différente)"
+    assert said(error) == "Un fichier reçu d'Actradis est corrompu (empreinte SHA-256 différente)"
     assert stored_files(tmp_path) == []
 
 
@@ -458,7 +464,7 @@ def test_a_file_larger_than_announced_is_refused_and_leaves_nothing(served, conn
 
     error = failure(lambda: al.fetch_file(shrunk, LocalStorage(tmp_path).save_chunks))
 
-    assert error.kind == "too_large"
+    assert error.code == "too_large"
     assert stored_files(tmp_path) == []
 
 
@@ -472,7 +478,7 @@ def test_a_body_longer_than_announced_without_length_is_cut_off(stub, connect, t
         )
     )
 
-    assert error.kind == "too_large"
+    assert error.code == "too_large"
     assert stored_files(tmp_path) == []
 
 
@@ -483,7 +489,7 @@ def test_a_file_slower_than_the_timeout_is_a_timeout_and_leaves_nothing(served, 
 
     error = failure(lambda: al.fetch_file(document, LocalStorage(tmp_path).save_chunks))
 
-    assert error.kind == "timeout"
+    assert error.code == "timeout"
     assert stored_files(tmp_path) == []
 
 
@@ -495,7 +501,7 @@ def test_a_download_stalling_halfway_is_a_timeout_and_leaves_nothing(stub, conne
     started = time.monotonic()
     error = failure(lambda: al.fetch_file(remote_file(body), LocalStorage(tmp_path).save_chunks))
 
-    assert error.kind == "timeout"
+    assert error.code == "timeout"
     assert time.monotonic() - started < TIMEOUT * 1.8
     assert stored_files(tmp_path) == []
 
@@ -510,8 +516,8 @@ def test_a_file_that_is_not_a_pdf_is_refused_before_anything_is_kept(stub, conne
         )
     )
 
-    assert error.kind == "not_pdf"
-    assert "Attestation Légale" in str(error)
+    assert error.code == "not_pdf"
+    assert "Attestation Légale" in said(error)
     assert stored_files(tmp_path) == []
 
 
@@ -539,7 +545,7 @@ def test_a_500_on_page_two_is_an_http_error_and_is_not_retried(served, connect, 
 
     error = failure(lambda: connector.list_documents(siren))
 
-    assert (error.kind, error.status) == ("http", 500)
+    assert (error.code, error.status) == ("http", 500)
     assert [call.status for call in served.sim.calls] == [200, 500]
 
 
@@ -551,8 +557,8 @@ def test_a_provider_slower_than_the_timeout_is_a_timeout_tried_once(served, conn
     error = failure(lambda: al.discover(HORIZON.siren))
     elapsed = time.monotonic() - started
 
-    assert error.kind == "timeout"
-    assert str(error) == "Attestation Légale ne répond pas"
+    assert error.code == "timeout"
+    assert said(error) == "Attestation Légale ne répond pas"
     # One read timeout and no retry: a second try would take at least 2 x TIMEOUT.
     assert TIMEOUT * 0.9 <= elapsed < TIMEOUT * 1.8
 
@@ -563,7 +569,7 @@ def test_a_truncated_json_answer_is_malformed(served, connect, provider, siren):
 
     error = failure(lambda: connect(provider).list_documents(siren))
 
-    assert error.kind == "malformed"
+    assert error.code == "malformed"
 
 
 @pytest.mark.parametrize(
@@ -589,7 +595,7 @@ def test_json_outside_the_contract_is_malformed_not_a_crash(stub, connect, provi
 
     error = failure(lambda: connect(provider, url=stub.url).list_documents(HORIZON.siren))
 
-    assert error.kind == "malformed"
+    assert error.code == "malformed"
     assert error.detail
 
 
@@ -600,7 +606,7 @@ def test_a_discovery_answer_outside_the_contract_is_malformed(stub, connect):
 
     error = failure(lambda: connect(ACTRADIS, url=stub.url).discover(HORIZON.siren))
 
-    assert error.kind == "malformed"
+    assert error.code == "malformed"
 
 
 def test_a_redirect_is_an_error_and_never_followed(served, connect):
@@ -608,7 +614,7 @@ def test_a_redirect_is_an_error_and_never_followed(served, connect):
 
     error = failure(lambda: connect(AL).discover(HORIZON.siren))
 
-    assert (error.kind, error.status) == ("redirect", 302)
+    assert (error.code, error.status) == ("redirect", 302)
     assert [(call.path, call.status) for call in served.sim.calls] == [
         (f"/v1/companies/{HORIZON.siren}", 302)
     ]
@@ -623,7 +629,7 @@ def test_a_redirect_target_is_never_contacted(stub, connect):
 
     error = failure(lambda: connect(ACTRADIS, url=stub.url).discover(MARTIN.siren))
 
-    assert error.kind == "redirect"
+    assert error.code == "redirect"
     assert stub.hits == [path]
 
 
@@ -633,10 +639,10 @@ def test_an_expired_subscription_is_a_subscription_error(served, connect):
     al_error = failure(lambda: connect(AL).list_documents(LEFEVRE.siren))
     actradis_error = failure(lambda: connect(ACTRADIS).list_documents(MARTIN.siren))
 
-    assert (al_error.kind, al_error.status) == ("subscription", 402)
-    assert str(al_error) == "Abonnement Attestation Légale inactif"
-    assert (actradis_error.kind, actradis_error.status) == ("subscription", 403)
-    assert str(actradis_error) == "Abonnement Actradis inactif"
+    assert (al_error.code, al_error.status) == ("subscription", 402)
+    assert said(al_error) == "Abonnement Attestation Légale inactif"
+    assert (actradis_error.code, actradis_error.status) == ("subscription", 403)
+    assert said(actradis_error) == "Abonnement Actradis inactif"
 
 
 def test_wrong_credentials_are_unauthorized(served, connect):
@@ -646,8 +652,8 @@ def test_wrong_credentials_are_unauthorized(served, connect):
     al_error = failure(lambda: al.discover(HORIZON.siren))
     actradis_error = failure(lambda: actradis.list_documents(MARTIN.siren))
 
-    assert al_error.kind == actradis_error.kind == "unauthorized"
-    assert str(al_error) == (
+    assert al_error.code == actradis_error.code == "unauthorized"
+    assert said(al_error) == (
         "Attestation Légale refuse l'accès du portail (identifiants de l'API à vérifier)"
     )
     assert [call.status for call in served.sim.calls] == [401, 401]
@@ -685,7 +691,7 @@ def test_a_throttle_outlasting_the_retries_is_a_throttled_error(served, connect)
 
     error = failure(lambda: connect(ACTRADIS).discover(MARTIN.siren))
 
-    assert (error.kind, error.status) == ("throttled", 429)
+    assert (error.code, error.status) == ("throttled", 429)
     assert [call.status for call in served.sim.calls] == [429] * 4
 
 
@@ -698,6 +704,6 @@ def test_a_closed_port_is_unreachable_after_a_few_quick_tries(connect):
     started = time.monotonic()
     error = failure(lambda: al.discover(HORIZON.siren))
 
-    assert error.kind == "unreachable"
-    assert str(error) == "Attestation Légale ne répond pas"
+    assert error.code == "unreachable"
+    assert said(error) == "Attestation Légale ne répond pas"
     assert time.monotonic() - started < 1.5

@@ -4,9 +4,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from hiveo.providers.base import RemoteDocument
-from hiveo.sync.engine import count_sentence
+from hiveo.providers.records import RemoteDocument
 from hiveo.sync.rules import Action, Held, decide
+from hiveo.sync.wording import count_sentence
 
 
 def remote(*, external_id="al-1", revision=1, state="valid", start=date(2026, 10, 1),
