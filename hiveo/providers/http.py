@@ -147,13 +147,26 @@ class BoundedRetry(Retry):
     # 413 is in urllib3's list; a too-large request does not heal by waiting.
     RETRY_AFTER_STATUS_CODES: ClassVar[frozenset[int]] = frozenset({429, 503})
 
-    def __init__(self, *args: Any, retry_after_bound: float = 5.0, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, retry_after_bound: float = 5.0,
+                 deadline_at: float | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.retry_after_bound = retry_after_bound
+        # No retry starts, and no wait before one, past this time.monotonic() instant.
+        self.deadline_at = deadline_at
 
     def new(self, **kw: Any) -> BoundedRetry:
         kw.setdefault("retry_after_bound", self.retry_after_bound)
+        kw.setdefault("deadline_at", self.deadline_at)
         return super().new(**kw)
+
+    def sleep(self, response: Any = None) -> None:
+        if self.deadline_at is not None:
+            wait = self.get_retry_after(response) if response is not None else None
+            if wait is None:
+                wait = self.get_backoff_time()
+            if time.monotonic() + wait >= self.deadline_at:
+                raise DeadlineReached
+        super().sleep(response)
 
     def parse_retry_after(self, retry_after: str) -> float:
         try:
@@ -172,6 +185,8 @@ class BoundedRetry(Retry):
         _pool: Any = None,
         _stacktrace: Any = None,
     ) -> BoundedRetry:
+        if self.deadline_at is not None and time.monotonic() >= self.deadline_at:
+            raise DeadlineReached
         if isinstance(error, ReadTimeoutError):
             raise error.with_traceback(_stacktrace)
         if isinstance(error, ConnectTimeoutError) and not isinstance(error, NewConnectionError):
@@ -179,8 +194,13 @@ class BoundedRetry(Retry):
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
-def retry_policy(retry_after_max: float) -> BoundedRetry:
-    """At most RETRIES more tries of a GET, on connection failures, 429 and 503 only."""
+class DeadlineReached(Exception):
+    """Retrying would go past the call's deadline."""
+
+
+def retry_policy(retry_after_max: float, deadline_at: float | None = None) -> BoundedRetry:
+    """At most RETRIES more tries of a GET, on connection failures, 429 and 503 only,
+    and none past `deadline_at`."""
     return BoundedRetry(
         total=RETRIES,
         connect=None,
@@ -196,6 +216,7 @@ def retry_policy(retry_after_max: float) -> BoundedRetry:
         # The last 429/503 comes back as a response, which we turn into "throttled".
         raise_on_status=False,
         retry_after_bound=retry_after_max,
+        deadline_at=deadline_at,
     )
 
 
@@ -335,6 +356,8 @@ class HttpConnector:
         subscription_statuses: frozenset[int] = frozenset(),
     ) -> requests.Response:
         """One GET, body not read yet: a 200 response, or a ProviderError."""
+        # Calls of one connector are sequential: the policy can carry this call's deadline.
+        self._adapter.max_retries = retry_policy(self.retry_after_max, deadline[0])
         try:
             response = self.session.get(
                 self.base_url + path,
@@ -349,6 +372,9 @@ class HttpConnector:
             )
         except requests.RequestException as exc:
             raise self._transport_error(exc, path, deadline) from exc
+        except DeadlineReached as exc:
+            raise self.error(ErrorCode.DEADLINE, detail=f"GET {path}: no time left to retry",
+                             limit=deadline[1]) from exc
         status = response.status_code
         if status == 200:
             return response

@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from ..core.locks import lock_company
 from ..dossier.catalogue import CATALOGUE, effective_end
-from ..dossier.pdf import PdfRejected, inspect_pdf_isolated
+from ..dossier.pdf import TOO_COMPLEX, PdfRejected, inspect_pdf_isolated
 from ..dossier.storage import CHUNK, ChecksumMismatch, LocalStorage, StoredFile, TooLarge, storage
 from ..extensions import begin_write, db
 from ..identifiers import format_siret
@@ -279,7 +279,13 @@ class CheckedStore:
                 if left <= 0:
                     raise RunDeadline
                 timeout = min(timeout, max(1.0, left))
-            inspect_pdf_isolated(name, timeout=timeout, memory_mb=self.memory_mb)
+            try:
+                inspect_pdf_isolated(name, timeout=timeout, memory_mb=self.memory_mb)
+            except PdfRejected as refusal:
+                if timeout < self.timeout and str(refusal) == TOO_COMPLEX:
+                    # Cut short by the run's deadline, not judged: the next run checks it.
+                    raise RunDeadline from refusal
+                raise
             with open(name, "rb") as spooled:
                 return self.store.save_chunks(iter(lambda: spooled.read(CHUNK), b""),
                                               expected_sha256=received, durable=False)

@@ -126,6 +126,21 @@ def test_the_deadline_bounds_the_whole_call_not_each_read(app, world):
     assert "bytes received by the deadline" in caught.value.detail
 
 
+def test_no_retry_waits_past_the_deadline(app, world):
+    world.throttle(AL, count=3, retry_after=1)
+    connector = connector_for(AL, {**app.config, "PROVIDER_DEADLINE": 0.5,
+                                   "PROVIDER_RETRY_AFTER_MAX": 5.0})
+    world.clear_calls()
+    try:
+        with pytest.raises(ProviderError) as caught:
+            connector.discover(ACME)
+    finally:
+        connector.close()
+    assert caught.value.code is ErrorCode.DEADLINE
+    # The 1 s Retry-After does not fit in a 0.5 s deadline: one request, no wait, no retry.
+    assert [call.status for call in world.calls] == [429]
+
+
 def test_a_reactivation_is_bounded_and_the_admin_is_told_nothing_was_applied(
         app, client, world):
     world.add_document(AL, ACME, "KBIS", issue_date=date(2026, 10, 1))
