@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from ..core.locks import lock_company
 from ..dossier.catalogue import CATALOGUE, effective_end
-from ..dossier.pdf import TOO_COMPLEX, PdfRejected, inspect_pdf_isolated
+from ..dossier.pdf import TOO_COMPLEX, PdfChecker, PdfRejected
 from ..dossier.storage import CHUNK, ChecksumMismatch, LocalStorage, StoredFile, TooLarge, storage
 from ..extensions import begin_write, db
 from ..identifiers import format_siret
@@ -50,6 +50,7 @@ from ..providers.records import (
     FILE_CONTENT_ERRORS,
     Account,
     ErrorCode,
+    Listing,
     ProviderError,
     Rejected,
     RemoteDocument,
@@ -244,16 +245,15 @@ class CheckedStore:
     """Stores a provider's file only once the isolated PDF check accepted its bytes.
 
     The bytes are spooled to a private temporary file (hashed and counted as
-    they arrive), checked there in a child process under the PDF_CHECK_*
-    limits, and only then copied into the content-addressed store: a refused
-    file never enters storage, so nothing there ever has to be deleted.
-    `deadline` (time.monotonic()) shortens the check's time limit to what is
-    left of the run.
+    they arrive), checked there by the same child process as uploads, under
+    the PDF_CHECK_* limits (one child for the whole run: `PdfChecker`), and
+    only then copied into the content-addressed store: a refused file never
+    enters storage, so nothing there ever has to be deleted. `deadline`
+    (time.monotonic()) shortens the check's time limit to what is left of the run.
     """
 
     store: LocalStorage
-    timeout: float
-    memory_mb: int
+    checker: PdfChecker
     deadline: float | None = None
 
     def __call__(self, chunks: Iterable[bytes], *, max_bytes: int | None = None,
@@ -273,16 +273,16 @@ class CheckedStore:
             received = digest.hexdigest()
             if expected_sha256 is not None and received != expected_sha256:
                 raise ChecksumMismatch(f"expected {expected_sha256}, received {received}")
-            timeout = self.timeout
+            timeout = self.checker.timeout
             if self.deadline is not None:
                 left = self.deadline - time.monotonic()
                 if left <= 0:
                     raise RunDeadline
                 timeout = min(timeout, max(1.0, left))
             try:
-                inspect_pdf_isolated(name, timeout=timeout, memory_mb=self.memory_mb)
+                self.checker.check(name, timeout=timeout)
             except PdfRejected as refusal:
-                if timeout < self.timeout and str(refusal) == TOO_COMPLEX:
+                if timeout < self.checker.timeout and str(refusal) == TOO_COMPLEX:
                     # Cut short by the run's deadline, not judged: the next run checks it.
                     raise RunDeadline from refusal
                 raise
@@ -323,10 +323,18 @@ def _phase1(connector, company_id: int, snapshot: Snapshot, *, full: bool,
         ).all())
         db.session.rollback()  # no transaction stays open while we fetch
 
-    store = storage()
     config = current_app.config
-    save = CheckedStore(store, float(config.get("PDF_CHECK_TIMEOUT", 20.0)),
-                        int(config.get("PDF_CHECK_MEMORY_MB", 512)), deadline)
+    with PdfChecker(timeout=float(config.get("PDF_CHECK_TIMEOUT", 20.0)),
+                    memory_mb=int(config.get("PDF_CHECK_MEMORY_MB", 512))) as checker:
+        return _fetch(connector, snapshot, listing, establishments, counts, details,
+                      CheckedStore(storage(), checker, deadline), account, hooks)
+
+
+def _fetch(connector, snapshot: Snapshot, listing: Listing, establishments: dict[str, int],
+           counts: dict[str, int], details: list[str], save: CheckedStore, account: Account,
+           hooks: SyncHooks) -> Phase1:
+    """Phase 1's second half: decide on the snapshot, fetch and check the files needed."""
+    store = save.store
     candidates: list[Candidate] = []
     downloaded = 0
     for remote in listing.documents:
