@@ -22,7 +22,6 @@ tenth of a second and works whether or not hiveo is installed.
 
 from __future__ import annotations
 
-import gc
 import importlib.util
 import json
 import logging
@@ -122,7 +121,6 @@ def serve(pdf: ModuleType, memory_mb: int, cpu_seconds: int) -> int:
         _grant_cpu(cpu_seconds)
         sys.stdout.write(_verdict(pdf, path))
         sys.stdout.flush()
-        gc.collect()
     return 0
 
 

@@ -88,3 +88,19 @@ def test_the_report_sentence_names_only_what_happened():
         "version est plus récente), 1 en attente de validation chez Attestation Légale")
     assert count_sentence(dict.fromkeys(counts, 0), "Actradis") == (
         "Aucun changement : le dossier est à jour avec Actradis.")
+
+
+def test_every_outcome_is_worded_once_recorded_or_not():
+    from hiveo.sync import wording
+    from hiveo.sync.outcomes import Outcome
+
+    zero = dict.fromkeys(["imported", "replaced", "kept", "awaiting", "refused", "skipped"], 0)
+    for outcome in Outcome:
+        if outcome.recorded:
+            assert wording.outcome_label(outcome) in {"réussie", "échec", "annulée"}
+        else:
+            with pytest.raises(KeyError):
+                wording.outcome_label(outcome)
+        assert "Actradis" in wording.summary(outcome, "Actradis", zero, None)
+    assert wording.outcome_label("cancelled") == "annulée"
+    assert wording.cli_status("cancelled") == "annulé"
