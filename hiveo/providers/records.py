@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -137,7 +137,7 @@ class Listing:
     unknown: list[RemoteDocument]
     high_water: str | None
     requests: int
-    rejected: list[Rejected] | None = None
+    rejected: list[Rejected] = field(default_factory=list)
 
 
 @runtime_checkable

@@ -309,7 +309,7 @@ def _phase1(connector, company_id: int, snapshot: Snapshot, *, full: bool,
     for remote in listing.unknown:
         counts["skipped"] += 1
         details.append(wording.unknown_type(remote.provider_code, _where(remote)))
-    for rejected in listing.rejected or ():
+    for rejected in listing.rejected:
         counts["skipped"] += 1
         details.append(wording.date_out_of_range(_label(rejected), _where(rejected),
                                                  rejected.value))
