@@ -15,7 +15,7 @@ from ..identifiers import format_siren
 from ..models import Company, ProviderLink, User
 from ..providers import PROVIDERS, configured_providers
 from . import wording
-from .engine import RunReport, sync_company
+from .engine import RunReport, pdf_checker, sync_company
 from .outcomes import Outcome
 from .switch import SwitchError, set_sync_enabled
 
@@ -73,10 +73,12 @@ def sync_run(siren: str | None, provider: str | None) -> None:
     failures = 0
     lines: list[str] = []
     show_bar = sys.stderr.isatty() and len(targets) > 1
-    with click.progressbar(targets, label="Synchronisation", file=sys.stderr,
-                           hidden=not show_bar) as bar:
+    # One child process checks the files of every run.
+    with pdf_checker() as checker, click.progressbar(
+            targets, label="Synchronisation", file=sys.stderr, hidden=not show_bar) as bar:
         for company_id, number, name, target_provider in bar:
-            report = sync_company(company_id, target_provider, trigger=trigger)
+            report = sync_company(company_id, target_provider, trigger=trigger,
+                                  checker=checker)
             if report.outcome in (Outcome.NOT_LINKED, Outcome.OFF):
                 continue
             failures += report.outcome is Outcome.FAILED

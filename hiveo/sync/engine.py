@@ -293,8 +293,20 @@ class CheckedStore:
             os.unlink(name)
 
 
+def pdf_checker() -> PdfChecker:
+    """The checker of provider files, under the app's PDF_CHECK_* limits (close it after use).
+
+    `sync_company()` opens one per run; a caller running many (`flask sync run`)
+    may lend one to all of them, so that one child process checks every file.
+    """
+    config = current_app.config
+    return PdfChecker(timeout=float(config.get("PDF_CHECK_TIMEOUT", 20.0)),
+                      memory_mb=int(config.get("PDF_CHECK_MEMORY_MB", 512)))
+
+
 def _phase1(connector, company_id: int, snapshot: Snapshot, *, full: bool,
-            hooks: SyncHooks, deadline: float | None = None) -> Phase1 | None:
+            hooks: SyncHooks, deadline: float | None = None,
+            checker: PdfChecker | None = None) -> Phase1 | None:
     account = connector.discover(snapshot.siren)
     hooks.call("after_discovery")
     if account is None:
@@ -323,11 +335,12 @@ def _phase1(connector, company_id: int, snapshot: Snapshot, *, full: bool,
         ).all())
         db.session.rollback()  # no transaction stays open while we fetch
 
-    config = current_app.config
-    with PdfChecker(timeout=float(config.get("PDF_CHECK_TIMEOUT", 20.0)),
-                    memory_mb=int(config.get("PDF_CHECK_MEMORY_MB", 512))) as checker:
+    if checker is not None:
         return _fetch(connector, snapshot, listing, establishments, counts, details,
                       CheckedStore(storage(), checker, deadline), account, hooks)
+    with pdf_checker() as own:
+        return _fetch(connector, snapshot, listing, establishments, counts, details,
+                      CheckedStore(storage(), own, deadline), account, hooks)
 
 
 def _fetch(connector, snapshot: Snapshot, listing: Listing, establishments: dict[str, int],
@@ -565,12 +578,14 @@ def _record_failure(company_id: int, provider: str, trigger: str, user_id: int |
 
 def sync_company(company_id: int, provider: str, *, trigger: str = "manual",
                  user_id: int | None = None, full: bool = False,
-                 hooks: SyncHooks | None = None, deadline: float | None = None) -> RunReport:
+                 hooks: SyncHooks | None = None, deadline: float | None = None,
+                 checker: PdfChecker | None = None) -> RunReport:
     """Run one synchronisation; never raises for provider trouble (the report says it).
 
     `deadline`: seconds the whole run may take (calls, file checks); past it the
     run fails with nothing applied, as for any provider failure. Each provider
-    call is bounded by HIVEO_PROVIDER_DEADLINE in any case.
+    call is bounded by HIVEO_PROVIDER_DEADLINE in any case. `checker`: a
+    `pdf_checker()` lent by a caller that runs many syncs.
     """
     if trigger not in TRIGGERS:
         raise ValueError(f"unknown trigger {trigger!r}")
@@ -601,7 +616,7 @@ def sync_company(company_id: int, provider: str, *, trigger: str = "manual",
         try:
             phase1 = _phase1(connector, company_id, snapshot,
                              full=full or snapshot.cursor is None, hooks=hooks,
-                             deadline=run_deadline)
+                             deadline=run_deadline, checker=checker)
             if phase1 is None:
                 if not snapshot.linked:
                     return RunReport(provider, snapshot.siren, Outcome.NOT_LINKED)
