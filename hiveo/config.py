@@ -134,6 +134,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "ACTRADIS_API_KEY": env_str(env, "HIVEO_ACTRADIS_API_KEY"),
         "PROVIDER_TIMEOUT": env_float(env, "HIVEO_PROVIDER_TIMEOUT", 10.0, minimum=0.1),
         "PROVIDER_RETRY_AFTER_MAX": env_float(env, "HIVEO_PROVIDER_RETRY_AFTER_MAX", 5.0),
+        "PROVIDER_DEADLINE": env_float(env, "HIVEO_PROVIDER_DEADLINE", 60.0, minimum=0.1),
+        "PROVIDER_MAX_JSON_MB": env_float(env, "HIVEO_PROVIDER_MAX_JSON_MB", 20.0, minimum=0.001),
+        "PROVIDER_MAX_FILE_MB": env_float(env, "HIVEO_PROVIDER_MAX_FILE_MB", 50.0, minimum=0.001),
+        "SYNC_REACTIVATION_DEADLINE": env_float(env, "HIVEO_SYNC_REACTIVATION_DEADLINE", 25.0,
+                                                minimum=1.0),
         # Each uploaded PDF is checked in a child process under these limits.
         "PDF_CHECK_TIMEOUT": env_float(env, "HIVEO_PDF_CHECK_TIMEOUT", 20.0, minimum=1.0),
         "PDF_CHECK_MEMORY_MB": env_int(env, "HIVEO_PDF_CHECK_MEMORY_MB", 512, minimum=128),

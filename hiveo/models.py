@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from .extensions import Base, db
+from .sync.outcomes import RECORDED_CHECK
 
 if TYPE_CHECKING:
     # Flask-SQLAlchemy's db.Model is the declarative base below, with the
@@ -384,7 +385,7 @@ class SyncRun(Model):
     triggered_by: Mapped[User | None] = relationship(lazy="raise_on_sql")
 
     __table_args__ = (
-        CheckConstraint("outcome in ('success', 'failed')", name="outcome_known"),
+        CheckConstraint(RECORDED_CHECK, name="outcome_known"),
         CheckConstraint("trigger in ('periodic', 'manual', 'reactivation')", name="trigger_known"),
         Index("ix_sync_runs_company_id_provider_started_at", "company_id", "provider",
               "started_at"),

@@ -2,7 +2,7 @@
 
 Kept apart from the simulator's state so that the demo seed, the HTTP layer and
 the tests share one vocabulary. Instants are read by the connectors' own
-`hiveo.providers.base.parse_instant`, and months are added by the catalogue's
+`hiveo.providers.reading.parse_instant`, and months are added by the catalogue's
 `add_months`: the simulator reuses the portal's date helpers, it does not copy them.
 """
 
@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from hiveo.providers.base import parse_instant as read_instant
+from hiveo.providers.reading import parse_instant as read_instant
 
 AL = "attestation_legale"
 ACTRADIS = "actradis"

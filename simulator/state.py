@@ -6,6 +6,7 @@ simulator directly while a server thread answers HTTP requests from it.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import secrets
@@ -158,6 +159,11 @@ class _Faults:
     # provider -> [requests left, Retry-After seconds, status]
     throttles: dict[str, list[int]] = field(default_factory=dict)
     slow_files: dict[str, float] = field(default_factory=dict)
+    # (provider, path prefix, seconds between two bytes of the body)
+    trickles: list[tuple[str, str, float]] = field(default_factory=list)
+    trickled_bytes: int = 0
+    # Bytes served (and announced: size, SHA-256) for a document instead of its PDF.
+    file_bodies: dict[tuple[str, str], bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -521,6 +527,9 @@ class Simulator:
     # -- files ---------------------------------------------------------------
 
     def _file(self, document: _Document) -> tuple[bytes, str]:
+        body = self._faults.file_bodies.get((document.provider, document.id))
+        if body is not None:
+            return body, hashlib.sha256(body).hexdigest()
         key = (document.provider, document.id, document.revision)
         cached = self._files.get(key)
         if cached is None:
@@ -665,9 +674,43 @@ class Simulator:
         with self._lock:
             self._faults.slow_files[check_provider(provider)] = float(seconds)
 
+    def trickle(self, provider: str, seconds: float, path_prefix: str = "") -> None:
+        """Send the body of matching answers one byte every `seconds` (headers at once)."""
+        with self._lock:
+            self._faults.trickles.append((check_provider(provider), path_prefix, float(seconds)))
+
+    def serve_file_bytes(self, provider: str, ext_id: str, body: bytes | None = None,
+                         body_base64: str | None = None) -> None:
+        """Serve these bytes as the document's file, and announce their size and SHA-256.
+
+        The control API takes them in base64; a hostile provider is one call away.
+        """
+        if (body is None) == (body_base64 is None):
+            raise ValueError("give either body or body_base64")
+        data = body if body is not None else base64.b64decode(body_base64, validate=True)
+        with self._lock:
+            self._document(check_provider(provider), ext_id)
+            self._faults.file_bodies[(provider, ext_id)] = data
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults = _Faults()
+
+    def trickle_interval(self, provider: str, path: str) -> float | None:
+        with self._lock:
+            matching = [s for p, prefix, s in self._faults.trickles
+                        if p == provider and path.startswith(prefix)]
+        return max(matching, default=None)
+
+    def count_trickled_byte(self) -> None:
+        with self._lock:
+            self._faults.trickled_bytes += 1
+
+    @property
+    def trickled_bytes(self) -> int:
+        """Bytes sent so far by trickling answers (a client that gives up stops the count)."""
+        with self._lock:
+            return self._faults.trickled_bytes
 
     # Lookups for the HTTP layer: each answers under the lock, then the caller
     # sleeps or answers outside it so a slow request never blocks the others.

@@ -11,6 +11,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -343,6 +344,8 @@ _FAULTS = {
     "delay",
     "throttle",
     "slow_files",
+    "trickle",
+    "serve_file_bytes",
 }
 
 
@@ -580,6 +583,26 @@ def _record(response: Response) -> Response:
     return response
 
 
+def _trickle(response: Response) -> Response:
+    """The trickle fault: the body goes out one byte at a time, each after a pause."""
+    provider = g.get("provider")
+    seconds = _sim().trickle_interval(provider, request.path) if provider else None
+    if seconds is None or response.direct_passthrough:
+        return response
+    sim, body = _sim(), response.get_data()
+
+    def drip() -> Iterator[bytes]:
+        for index in range(len(body)):
+            time.sleep(seconds)
+            sim.count_trickled_byte()
+            yield body[index : index + 1]
+
+    response.response = drip()
+    # Sent chunked, as a stream with no announced length would be.
+    del response.headers["Content-Length"]
+    return response
+
+
 def _http_error(exc: HTTPException) -> Response:
     if request.path.startswith(CONTROL_PREFIX):
         return _control_error(exc.code or 500, exc.description or exc.name)
@@ -604,6 +627,7 @@ def create_app(sim: Simulator | None = None) -> Flask:
     app.extensions["hiveo_simulator"] = sim
     app.before_request(_before_provider_request)
     app.after_request(_record)
+    app.after_request(_trickle)
     app.register_error_handler(HTTPException, _http_error)
     app.register_blueprint(attestation_legale)
     app.register_blueprint(actradis)

@@ -17,8 +17,10 @@ import json
 import logging
 import math
 import os
+import selectors
 import subprocess
 import sys
+import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -282,3 +284,106 @@ def _parse_verdict(output: bytes) -> dict | None:
     except ValueError:
         return None
     return verdict if isinstance(verdict, dict) else None
+
+
+class PdfChecker:
+    """`inspect_pdf_isolated` for many files in a row: one child process checks them in turn.
+
+    Same child, same limits (the address space for the process, the CPU time
+    granted afresh per file, `timeout` of wall-clock per file), without paying
+    a process start per file. A child that overruns, crashes or is killed
+    refuses that file and is replaced for the next one. Not for sharing
+    between threads; close it (or use it as a context manager) when done.
+    """
+
+    def __init__(self, *, timeout: float, memory_mb: int) -> None:
+        self.timeout = timeout
+        self.memory_mb = int(memory_mb)
+        self._child: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> PdfChecker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        command = [
+            sys.executable, "-I", str(_CHILD),
+            "--memory-mb", str(self.memory_mb),
+            "--cpu-seconds", str(max(1, math.ceil(self.timeout))),
+            "--batch",
+        ]
+        environment = {name: os.environ[name] for name in _CHILD_ENVIRONMENT
+                       if name in os.environ}
+        return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=environment)
+
+    def _stop(self) -> None:
+        child, self._child = self._child, None
+        if child is None:
+            return
+        with contextlib.suppress(OSError):
+            child.kill()
+        child.wait()
+        for stream in (child.stdin, child.stdout):
+            if stream is not None:
+                stream.close()
+
+    def close(self) -> None:
+        child = self._child
+        if child is not None and child.poll() is None and child.stdin is not None:
+            with contextlib.suppress(OSError):
+                child.stdin.close()  # EOF: the child ends by itself
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=1)
+        self._stop()
+
+    def check(self, path: str | Path, *, timeout: float | None = None) -> PdfInfo:
+        """The verdict on one file; `timeout` may shorten (never extend) the wall-clock limit."""
+        path = Path(path)
+        check_head(path)
+        limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        if self._child is None or self._child.poll() is not None:
+            self._stop()
+            self._child = self._start()
+        child = self._child
+        try:
+            child.stdin.write(os.fsencode(str(path.resolve())) + b"\n")
+            child.stdin.flush()
+            line = self._read_line(child, limit)
+        except OSError:
+            line = None
+        if line is None:
+            logger.warning("PDF check of %s gave no verdict within %s s", path.name, limit)
+            self._stop()
+            raise PdfRejected(TOO_COMPLEX)
+        verdict = _parse_verdict(line)
+        if verdict is not None and verdict.get("ok") is True and isinstance(
+                verdict.get("pages"), int):
+            return PdfInfo(pages=verdict["pages"])
+        message = verdict.get("message") if verdict is not None else None
+        if verdict is not None and verdict.get("ok") is False and isinstance(message, str) \
+                and 0 < len(message) < 500:
+            raise PdfRejected(message)
+        logger.warning("PDF check of %s gave an unexpected verdict: %r", path.name, verdict)
+        self._stop()
+        raise PdfRejected(TOO_COMPLEX)
+
+    @staticmethod
+    def _read_line(child: subprocess.Popen[bytes], limit: float) -> bytes | None:
+        """One line from the child within `limit` seconds; None on timeout or EOF."""
+        deadline = time.monotonic() + limit
+        fd = child.stdout.fileno()
+        received = b""
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+            while not received.endswith(b"\n"):
+                left = deadline - time.monotonic()
+                if left <= 0 or not selector.select(left):
+                    return None
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    return None
+                received += chunk
+        return received

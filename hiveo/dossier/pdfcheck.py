@@ -1,12 +1,19 @@
 """The child process that checks one uploaded PDF, under its own resource limits.
 
     python -I pdfcheck.py --memory-mb 512 --cpu-seconds 20 FILE
+    python -I pdfcheck.py --memory-mb 512 --cpu-seconds 20 --batch
 
 It limits its own address space and CPU time before opening FILE (the parent,
 a threaded web server, must not run code between fork and exec), runs
 `inspect_pdf` and prints one JSON line: {"ok": true, "pages": N} or
 {"ok": false, "message": "…"}. Going over a limit kills it or ends it without
 a verdict, which the parent reads as a refusal.
+
+With --batch it reads one path per line on stdin and answers one verdict line
+each (`PdfChecker`, for a sync run that checks hundreds of files): the
+address-space limit holds for the whole process, the CPU limit is granted
+afresh for each file, and a file that exhausts either ends the process, which
+the parent restarts for the next file.
 
 `pdf.py` is loaded by path when this file is run as a script, so the child
 imports pypdf but not the hiveo package (Flask and the rest): it starts in a
@@ -27,7 +34,7 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: only the parent's timeout applies
     resource = None  # type: ignore[assignment]
 
-USAGE = "usage: pdfcheck.py --memory-mb MIB --cpu-seconds SECONDS FILE"
+USAGE = "usage: pdfcheck.py --memory-mb MIB --cpu-seconds SECONDS (FILE | --batch)"
 
 
 def load_pdf_module() -> ModuleType:
@@ -78,19 +85,56 @@ def _parse(argv: list[str]) -> tuple[int, int, str]:
     return memory_mb, cpu_seconds, argv[4]
 
 
-def main(argv: list[str] | None = None) -> int:
-    memory_mb, cpu_seconds, path = _parse(sys.argv[1:] if argv is None else argv)
-    # pypdf logs what it finds odd; stderr is kept for a crash's traceback.
-    logging.disable(logging.CRITICAL)
-    pdf = load_pdf_module()
-    limit_resources(memory_mb, cpu_seconds)
+def _verdict(pdf: ModuleType, path: str) -> str:
     try:
         info = pdf.inspect_pdf(path)
     except pdf.PdfRejected as error:
         verdict = {"ok": False, "message": str(error)}
     else:
         verdict = {"ok": True, "pages": info.pages}
-    sys.stdout.write(json.dumps(verdict) + "\n")
+    return json.dumps(verdict) + "\n"
+
+
+def _grant_cpu(cpu_seconds: int) -> None:
+    """Allow `cpu_seconds` more of CPU time from now (batch mode: one grant per file)."""
+    if resource is None:  # pragma: no cover
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(usage.ru_utime + usage.ru_stime) + 1 + cpu_seconds
+    _current, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def serve(pdf: ModuleType, memory_mb: int, cpu_seconds: int) -> int:
+    """Batch mode: a verdict line for each path line read on stdin, until EOF."""
+    if resource is not None:
+        _soft, current_hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = memory_mb * 1024 * 1024
+        if current_hard != resource.RLIM_INFINITY:
+            cap = min(cap, current_hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, current_hard))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for line in sys.stdin:
+        path = line.rstrip("\n")
+        if not path:
+            break
+        _grant_cpu(cpu_seconds)
+        sys.stdout.write(_verdict(pdf, path))
+        sys.stdout.flush()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    memory_mb, cpu_seconds, path = _parse(sys.argv[1:] if argv is None else argv)
+    # pypdf logs what it finds odd; stderr is kept for a crash's traceback.
+    logging.disable(logging.CRITICAL)
+    pdf = load_pdf_module()
+    if path == "--batch":
+        return serve(pdf, memory_mb, cpu_seconds)
+    limit_resources(memory_mb, cpu_seconds)
+    sys.stdout.write(_verdict(pdf, path))
     sys.stdout.flush()
     return 0
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Document, ReviewState
 from ..providers import supplied_types
-from ..providers.base import RemoteDocument
+from ..providers.records import RemoteDocument
 from ..sync.rules import Action, Held, decide
 from .catalogue import CATALOGUE, effective_end
 from .services import archive, claim_slot, settle_refusals

@@ -16,7 +16,7 @@ from typing import Any
 import requests
 
 from . import actradis, attestation_legale
-from .base import Connector
+from .records import Connector
 
 # In display order.
 _MODULES: tuple[ModuleType, ...] = (attestation_legale, actradis)

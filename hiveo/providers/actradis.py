@@ -3,36 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import requests
 
-from .base import (
+from .http import HttpConnector, HttpSettings, http_settings
+from .reading import (
     SHA256_PATTERN,
     SIREN_PATTERN,
     SIRET_PATTERN,
-    Account,
-    HttpConnector,
-    HttpSettings,
-    Listing,
+    DateOutOfRange,
     MalformedData,
-    RemoteDocument,
+    RecordRejected,
     array,
     as_object,
     boolean,
     check_siren,
     choice,
     day,
-    http_settings,
     instant,
     integer,
     latest_instant,
     optional_day,
     optional_text,
     parse_instant,
+    peek_text,
     split_known,
     text,
 )
+from .records import Account, ErrorCode, Listing, Rejected, RemoteDocument
 
 PROVIDER = "actradis"
 DISPLAY_NAME = "Actradis"
@@ -111,6 +111,7 @@ class ActradisConnector(HttpConnector):
         if since is not None:
             params["depuis"] = since
         by_uid: dict[str, RemoteDocument] = {}
+        rejected: dict[str, Rejected] = {}
         stamps: list[str] = []
         seen_cursors: set[str] = set()
         requests_made = 0
@@ -122,8 +123,16 @@ class ActradisConnector(HttpConnector):
                 pieces = array(body, "pieces", where)
                 next_cursor = optional_text(body, "curseur_suivant", where)
                 for index, value in enumerate(pieces):
-                    piece = self._piece(value, f"{where}.pieces[{index}]")
+                    try:
+                        piece = self._piece(value, f"{where}.pieces[{index}]")
+                    except RecordRejected as set_aside:
+                        stamps.append(set_aside.cursor_value)
+                        uid = set_aside.rejected.external_id
+                        by_uid.pop(uid, None)
+                        rejected[uid] = set_aside.rejected
+                        continue
                     stamps.append(piece.cursor_value)
+                    rejected.pop(piece.external_id, None)
                     previous = by_uid.get(piece.external_id)
                     # A piece changed while we read the feed comes again, later in it.
                     if previous is None or (piece.modified_at, piece.revision) >= (
@@ -136,7 +145,7 @@ class ActradisConnector(HttpConnector):
             if next_cursor is None:
                 break
             if next_cursor in seen_cursors or requests_made >= MAX_SLICES:
-                raise self.error("malformed", detail=f"GET {path}: the cursors loop")
+                raise self.error(ErrorCode.MALFORMED, detail=f"GET {path}: the cursors loop")
             seen_cursors.add(next_cursor)
             # The cursor carries the `depuis` it was issued for.
             params = {"limite": self.page_size, "curseur": next_cursor}
@@ -146,6 +155,7 @@ class ActradisConnector(HttpConnector):
             unknown=unknown,
             high_water=latest_instant(stamps),
             requests=requests_made,
+            rejected=list(rejected.values()),
         )
 
     def _piece(self, value: Any, where: str) -> RemoteDocument:
@@ -156,9 +166,19 @@ class ActradisConnector(HttpConnector):
         if not empreinte.startswith(_EMPREINTE_PREFIX) or not SHA256_PATTERN.fullmatch(digest):
             raise MalformedData(f"{where}.empreinte: {empreinte!r} is not sha256:<hex>")
         raw_modified, modified = instant(piece, "modifie_le", where)
+        uid = text(piece, "uid", where)
+        try:
+            return self._dated_piece(piece, where, nature, digest, uid, raw_modified, modified)
+        except DateOutOfRange as exc:
+            rejected = Rejected(PROVIDER, uid, nature, CODES.get(nature),
+                                peek_text(piece, "siret"), exc.key, exc.value)
+            raise RecordRejected(rejected, raw_modified) from exc
+
+    def _dated_piece(self, piece: Mapping[str, Any], where: str, nature: str, digest: str,
+                     uid: str, raw_modified: str, modified: datetime) -> RemoteDocument:
         return RemoteDocument(
             provider=PROVIDER,
-            external_id=text(piece, "uid", where),
+            external_id=uid,
             revision=integer(piece, "version", where, minimum=1),
             provider_code=nature,
             doc_type=CODES.get(nature),

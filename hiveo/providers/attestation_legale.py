@@ -3,33 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import requests
 
-from .base import (
+from .http import HttpConnector, HttpSettings, http_settings
+from .reading import (
     SHA256_PATTERN,
     SIREN_PATTERN,
     SIRET_PATTERN,
-    Account,
-    HttpConnector,
-    HttpSettings,
-    Listing,
+    DateOutOfRange,
     MalformedData,
-    RemoteDocument,
+    RecordRejected,
     array,
     as_object,
     check_siren,
     choice,
     day,
-    http_settings,
     instant,
     integer,
     optional_day,
     optional_text,
+    peek_text,
     split_known,
     text,
 )
+from .records import Account, ErrorCode, Listing, Rejected, RemoteDocument
 
 PROVIDER = "attestation_legale"
 DISPLAY_NAME = "Attestation Légale"
@@ -106,7 +106,7 @@ class AttestationLegaleConnector(HttpConnector):
         path = f"/v1/companies/{check_siren(siren)}/documents"
         requests_made = 0
         for _attempt in range(2):
-            documents, consistent, count = self._walk(path)
+            documents, rejected, consistent, count = self._walk(path)
             requests_made += count
             if consistent:
                 break
@@ -115,11 +115,14 @@ class AttestationLegaleConnector(HttpConnector):
                 "malformed", detail=f"GET {path}: the listing kept changing while read"
             )
         known, unknown = split_known(documents)
-        return Listing(documents=known, unknown=unknown, high_water=None, requests=requests_made)
+        return Listing(documents=known, unknown=unknown, high_water=None, requests=requests_made,
+                       rejected=rejected)
 
-    def _walk(self, path: str) -> tuple[list[RemoteDocument], bool, int]:
-        """One pass over the pages: (documents, whether the totals held, requests made)."""
+    def _walk(self, path: str) -> tuple[list[RemoteDocument], list[Rejected], bool, int]:
+        """One pass over the pages: (documents, records set aside, whether the totals
+        held, requests made)."""
         by_id: dict[str, RemoteDocument] = {}
+        rejected: dict[str, Rejected] = {}
         totals: set[int] = set()
         page, requests_made = 1, 0
         while True:
@@ -137,18 +140,23 @@ class AttestationLegaleConnector(HttpConnector):
                 totals.add(integer(body, "totalItems", where, minimum=0))
                 total_pages = integer(body, "totalPages", where, minimum=0)
                 for index, item in enumerate(items):
-                    document = self._document(item, f"{where}.items[{index}]")
+                    try:
+                        document = self._document(item, f"{where}.items[{index}]")
+                    except RecordRejected as set_aside:
+                        rejected[set_aside.rejected.external_id] = set_aside.rejected
+                        continue
                     previous = by_id.get(document.external_id)
                     if previous is None or document.revision >= previous.revision:
                         by_id[document.external_id] = document
             except MalformedData as exc:
                 raise self._malformed(exc, path) from exc
             if page >= total_pages:
-                consistent = totals == {len(by_id)}
-                return list(by_id.values()), consistent, requests_made
+                consistent = totals == {len(by_id.keys() | rejected.keys())}
+                return list(by_id.values()), list(rejected.values()), consistent, requests_made
             page += 1
             if page > MAX_PAGES:
-                raise self.error("malformed", detail=f"GET {path}: more than {MAX_PAGES} pages")
+                raise self.error(ErrorCode.MALFORMED,
+                                 detail=f"GET {path}: more than {MAX_PAGES} pages")
 
     def _document(self, value: Any, where: str) -> RemoteDocument:
         item = as_object(value, where)
@@ -157,9 +165,21 @@ class AttestationLegaleConnector(HttpConnector):
         text(document_type, "name", f"{where}.documentType")
         file = as_object(item.get("file"), f"{where}.file")
         raw_updated, updated = instant(item, "updatedAt", where)
+        external_id = text(item, "id", where)
+        try:
+            return self._dated_document(item, where, code, file, external_id, raw_updated,
+                                        updated)
+        except DateOutOfRange as exc:
+            rejected = Rejected(PROVIDER, external_id, code, CODES.get(code),
+                                peek_text(item, "establishment"), exc.key, exc.value)
+            raise RecordRejected(rejected, raw_updated) from exc
+
+    def _dated_document(self, item: Mapping[str, Any], where: str, code: str,
+                        file: Mapping[str, Any], external_id: str, raw_updated: str,
+                        updated: datetime) -> RemoteDocument:
         return RemoteDocument(
             provider=PROVIDER,
-            external_id=text(item, "id", where),
+            external_id=external_id,
             revision=integer(item, "revision", where, minimum=1),
             provider_code=code,
             doc_type=CODES.get(code),

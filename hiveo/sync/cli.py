@@ -14,7 +14,9 @@ from ..extensions import db
 from ..identifiers import format_siren
 from ..models import Company, ProviderLink, User
 from ..providers import PROVIDERS, configured_providers
-from .engine import RunReport, sync_company
+from . import wording
+from .engine import RunReport, pdf_checker, sync_company
+from .outcomes import Outcome
 from .switch import SwitchError, set_sync_enabled
 
 sync = AppGroup("sync", help="Synchronisation avec les plateformes des fournisseurs.")
@@ -46,7 +48,7 @@ def _targets(siren: str | None, provider: str | None) -> list[tuple[int, str, st
 
 
 def _line(siren: str, company_name: str, report: RunReport) -> str:
-    status = {"success": "ok", "failed": "ÉCHEC"}.get(report.outcome, "—")
+    status = wording.cli_status(report.outcome)
     return (f"{format_siren(siren)}  {company_name[:40]:<40}  {report.provider_name:<18}  "
             f"{status:<5}  {report.summary()}")
 
@@ -56,7 +58,7 @@ def _line(siren: str, company_name: str, report: RunReport) -> str:
 @click.option("--provider", type=_PROVIDER, default=None, help="Un seul fournisseur.")
 def sync_run(siren: str | None, provider: str | None) -> None:
     if provider and provider not in configured_providers(current_app.config):
-        fail(f"{PROVIDERS[provider]} n'est pas configuré (variable d'environnement de son URL).")
+        fail(wording.not_configured(PROVIDERS[provider]))
     if siren:
         company = company_by_siren(siren)
         link = db.session.scalar(select(ProviderLink).where(
@@ -64,21 +66,22 @@ def sync_run(siren: str | None, provider: str | None) -> None:
             *([ProviderLink.provider == provider] if provider else [])))
         if link is not None and provider:
             db.session.rollback()
-            click.echo(f"Synchronisation {PROVIDERS[provider]} désactivée pour "
-                       f"{company.name} : rien à faire.")
+            click.echo(wording.disabled_nothing_to_do(PROVIDERS[provider], company.name))
             return
     targets = _targets(siren, provider)
     trigger = "manual" if siren else "periodic"
     failures = 0
     lines: list[str] = []
     show_bar = sys.stderr.isatty() and len(targets) > 1
-    with click.progressbar(targets, label="Synchronisation", file=sys.stderr,
-                           hidden=not show_bar) as bar:
+    # One child process checks the files of every run.
+    with pdf_checker() as checker, click.progressbar(
+            targets, label="Synchronisation", file=sys.stderr, hidden=not show_bar) as bar:
         for company_id, number, name, target_provider in bar:
-            report = sync_company(company_id, target_provider, trigger=trigger)
-            if report.outcome in ("not_linked", "off"):
+            report = sync_company(company_id, target_provider, trigger=trigger,
+                                  checker=checker)
+            if report.outcome in (Outcome.NOT_LINKED, Outcome.OFF):
                 continue
-            failures += report.outcome == "failed"
+            failures += report.outcome is Outcome.FAILED
             line = _line(number, name, report)
             if show_bar:
                 lines.append(line)
@@ -109,17 +112,16 @@ def _switch(siren: str, provider: str, enabled: bool, by: str | None) -> None:
     except SwitchError as error:
         fail(str(error))
     name = PROVIDERS[provider]
-    state = "activée" if enabled else "désactivée"
     if not result.changed:
-        click.echo(f"Synchronisation {name} déjà {state} pour {company_name} : rien n'a changé.")
+        click.echo(wording.switch_unchanged(name, enabled, company_name))
         return
-    click.echo(f"Synchronisation {name} {state} pour {company_name}.")
+    click.echo(wording.switched(name, enabled, company_name))
     if result.report is not None:
         click.echo(result.report.summary())
         for detail in result.report.details:
             click.echo(f"  - {detail}")
-        if result.report.outcome == "failed":
-            click.echo("La synchronisation reste active et sera retentée.")
+        if result.report.outcome is Outcome.FAILED:
+            click.echo(f"{wording.STAYS_ON.capitalize()}.")
             raise SystemExit(1)
 
 

@@ -13,18 +13,22 @@ by the next run. No Flask request is needed: views, the CLI and tests call
 
 from __future__ import annotations
 
-import functools
+import hashlib
 import logging
-from collections.abc import Callable
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
 
 from ..core.locks import lock_company
-from ..core.text import plural
 from ..dossier.catalogue import CATALOGUE, effective_end
+from ..dossier.pdf import TOO_COMPLEX, PdfChecker, PdfRejected
 from ..dossier.provider import (
     Candidate,
     CurrentIndex,
@@ -33,7 +37,7 @@ from ..dossier.provider import (
     held,
     known_revisions,
 )
-from ..dossier.storage import storage
+from ..dossier.storage import CHUNK, ChecksumMismatch, LocalStorage, StoredFile, TooLarge, storage
 from ..extensions import begin_write, db
 from ..identifiers import format_siret
 from ..models import (
@@ -44,8 +48,19 @@ from ..models import (
     utcnow,
 )
 from ..providers import PROVIDERS, connector_for
-from ..providers.base import Account, ProviderError, RemoteDocument, latest_instant
+from ..providers.reading import latest_instant
+from ..providers.records import (
+    FILE_CONTENT_ERRORS,
+    Account,
+    ErrorCode,
+    Listing,
+    ProviderError,
+    Rejected,
+    RemoteDocument,
+)
+from . import wording
 from .locks import lock_link, run_lock
+from .outcomes import Outcome
 from .rules import Action, decide
 
 log = logging.getLogger("hiveo.sync")
@@ -76,12 +91,7 @@ class RunReport:
 
     provider: str
     siren: str
-    # success / failed: a run happened and was recorded; cancelled: it was
-    # recorded too, but the switch was turned off while it ran, so it applied
-    # nothing (not a failure: nobody wants it retried); otherwise no run:
-    # disabled (switch off), off (provider not configured), not_linked (no
-    # account), busy (another run of this company holds the lock).
-    outcome: str
+    outcome: Outcome
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_COUNTS, 0))
     error: str | None = None
     details: list[str] = field(default_factory=list)
@@ -94,47 +104,11 @@ class RunReport:
 
     @property
     def ok(self) -> bool:
-        return self.outcome != "failed"
+        return self.outcome is not Outcome.FAILED
 
     def summary(self) -> str:
         """The French sentence people read after a run."""
-        name = self.provider_name
-        if self.outcome in ("failed", "cancelled"):
-            return self.error or f"La synchronisation {name} a échoué."
-        if self.outcome == "disabled":
-            return f"Synchronisation {name} désactivée : aucun appel n'a été fait."
-        if self.outcome == "off":
-            return f"{name} n'est pas configuré sur ce portail."
-        if self.outcome == "not_linked":
-            return f"Aucun compte {name} pour cette entreprise."
-        if self.outcome == "busy":
-            return (f"Une synchronisation {name} de cette entreprise est déjà en cours : "
-                    "ses résultats apparaîtront dans l'historique.")
-        return count_sentence(self.counts, name)
-
-
-
-def count_sentence(counts: dict[str, int], provider_name: str) -> str:
-    """"12 documents importés, 2 remplacés par une version plus récente, …" (non-zero parts)."""
-    parts = []
-    if counts["imported"]:
-        parts.append(plural(counts["imported"], "document importé", "documents importés"))
-    if counts["replaced"]:
-        parts.append(plural(counts["replaced"], "remplacé par une version plus récente",
-                             "remplacés par une version plus récente"))
-    if counts["kept"]:
-        parts.append(plural(counts["kept"], "conservé (votre version est plus récente)",
-                             "conservés (votre version est plus récente)"))
-    if counts["awaiting"]:
-        parts.append(f"{counts['awaiting']} en attente de validation chez {provider_name}")
-    if counts["refused"]:
-        parts.append(plural(counts["refused"], f"refusé par {provider_name}",
-                             f"refusés par {provider_name}"))
-    if counts["skipped"]:
-        parts.append(plural(counts["skipped"], "ignoré", "ignorés"))
-    if not parts:
-        return f"Aucun changement : le dossier est à jour avec {provider_name}."
-    return ", ".join(parts)
+        return wording.summary(self.outcome, self.provider_name, self.counts, self.error)
 
 
 @dataclass(frozen=True)
@@ -147,11 +121,11 @@ class Snapshot:
     known: frozenset[tuple[str, int]]
 
 
-def _where(remote: RemoteDocument) -> str:
+def _where(remote: RemoteDocument | Rejected) -> str:
     return f"établissement {format_siret(remote.siret)}" if remote.siret else "entreprise"
 
 
-def _label(remote: RemoteDocument) -> str:
+def _label(remote: RemoteDocument | Rejected) -> str:
     return CATALOGUE[remote.doc_type].label if remote.doc_type in CATALOGUE else (
         remote.provider_code)
 
@@ -186,10 +160,10 @@ def _check_dates(remote: RemoteDocument) -> str | None:
     """Why the provider's dates cannot make a document here, or None."""
     spec = CATALOGUE[remote.doc_type]
     if remote.validity_end is None and spec.end_required:
-        return "sans date de fin de validité"
+        return wording.NO_END_DATE
     end = effective_end(spec, remote.issue_date, remote.validity_start, remote.validity_end)
     if remote.validity_start > end:
-        return "dates de validité incohérentes"
+        return wording.INCOHERENT_DATES
     return None
 
 
@@ -201,8 +175,77 @@ class InactiveSubscription(Exception):
         self.account = account
 
 
+class RunDeadline(Exception):
+    """The run's own deadline passed between two provider calls."""
+
+
+@dataclass
+class CheckedStore:
+    """Stores a provider's file only once the isolated PDF check accepted its bytes.
+
+    The bytes are spooled to a private temporary file (hashed and counted as
+    they arrive), checked there by the same child process as uploads, under
+    the PDF_CHECK_* limits (one child for the whole run: `PdfChecker`), and
+    only then copied into the content-addressed store: a refused file never
+    enters storage, so nothing there ever has to be deleted. `deadline`
+    (time.monotonic()) shortens the check's time limit to what is left of the run.
+    """
+
+    store: LocalStorage
+    checker: PdfChecker
+    deadline: float | None = None
+
+    def __call__(self, chunks: Iterable[bytes], *, max_bytes: int | None = None,
+                 expected_sha256: str | None = None) -> StoredFile:
+        directory = Path(self.store.root) / "tmp"
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=directory, prefix="provider-")
+        try:
+            digest, size = hashlib.sha256(), 0
+            with os.fdopen(fd, "wb") as handle:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise TooLarge(f"more than {max_bytes} bytes")
+                    digest.update(chunk)
+                    handle.write(chunk)
+            received = digest.hexdigest()
+            if expected_sha256 is not None and received != expected_sha256:
+                raise ChecksumMismatch(f"expected {expected_sha256}, received {received}")
+            timeout = self.checker.timeout
+            if self.deadline is not None:
+                left = self.deadline - time.monotonic()
+                if left <= 0:
+                    raise RunDeadline
+                timeout = min(timeout, max(1.0, left))
+            try:
+                self.checker.check(name, timeout=timeout)
+            except PdfRejected as refusal:
+                if timeout < self.checker.timeout and str(refusal) == TOO_COMPLEX:
+                    # Cut short by the run's deadline, not judged: the next run checks it.
+                    raise RunDeadline from refusal
+                raise
+            with open(name, "rb") as spooled:
+                return self.store.save_chunks(iter(lambda: spooled.read(CHUNK), b""),
+                                              expected_sha256=received, durable=False)
+        finally:
+            os.unlink(name)
+
+
+def pdf_checker() -> PdfChecker:
+    """The checker of provider files, under the app's PDF_CHECK_* limits (close it after use).
+
+    `sync_company()` opens one per run; a caller running many (`flask sync run`)
+    may lend one to all of them, so that one child process checks every file.
+    """
+    config = current_app.config
+    return PdfChecker(timeout=float(config.get("PDF_CHECK_TIMEOUT", 20.0)),
+                      memory_mb=int(config.get("PDF_CHECK_MEMORY_MB", 512)))
+
+
 def _phase1(connector, company_id: int, snapshot: Snapshot, *, full: bool,
-            hooks: SyncHooks) -> Phase1 | None:
+            hooks: SyncHooks, deadline: float | None = None,
+            checker: PdfChecker | None = None) -> Phase1 | None:
     account = connector.discover(snapshot.siren)
     hooks.call("after_discovery")
     if account is None:
@@ -216,7 +259,11 @@ def _phase1(connector, company_id: int, snapshot: Snapshot, *, full: bool,
     details: list[str] = []
     for remote in listing.unknown:
         counts["skipped"] += 1
-        details.append(f"Type inconnu « {remote.provider_code} » ({_where(remote)}) : ignoré.")
+        details.append(wording.unknown_type(remote.provider_code, _where(remote)))
+    for rejected in listing.rejected:
+        counts["skipped"] += 1
+        details.append(wording.date_out_of_range(_label(rejected), _where(rejected),
+                                                 rejected.value))
 
     sirets = sorted({remote.siret for remote in listing.documents if remote.siret})
     establishments: dict[str, int] = {}
@@ -227,8 +274,19 @@ def _phase1(connector, company_id: int, snapshot: Snapshot, *, full: bool,
         ).all())
         db.session.rollback()  # no transaction stays open while we fetch
 
-    store = storage()
-    save = functools.partial(store.save_chunks, durable=False)
+    if checker is not None:
+        return _fetch(connector, snapshot, listing, establishments, counts, details,
+                      CheckedStore(storage(), checker, deadline), account, hooks)
+    with pdf_checker() as own:
+        return _fetch(connector, snapshot, listing, establishments, counts, details,
+                      CheckedStore(storage(), own, deadline), account, hooks)
+
+
+def _fetch(connector, snapshot: Snapshot, listing: Listing, establishments: dict[str, int],
+           counts: dict[str, int], details: list[str], save: CheckedStore, account: Account,
+           hooks: SyncHooks) -> Phase1:
+    """Phase 1's second half: decide on the snapshot, fetch and check the files needed."""
+    store = save.store
     candidates: list[Candidate] = []
     downloaded = 0
     for remote in listing.documents:
@@ -239,13 +297,13 @@ def _phase1(connector, company_id: int, snapshot: Snapshot, *, full: bool,
             establishment_id = establishments.get(remote.siret)
             if establishment_id is None:
                 counts["skipped"] += 1
-                details.append(f"{_label(remote)} : l'établissement "
-                               f"{format_siret(remote.siret)} n'est pas sur le portail.")
+                details.append(wording.establishment_missing(_label(remote),
+                                                             format_siret(remote.siret)))
                 continue
         problem = _check_dates(remote) if remote.state not in ("awaiting", "refused") else None
         if problem:
             counts["skipped"] += 1
-            details.append(f"{_label(remote)} ({_where(remote)}) : {problem}, ignoré.")
+            details.append(wording.bad_dates(_label(remote), _where(remote), problem))
             continue
         multi = CATALOGUE[remote.doc_type].multi
         slot = (establishment_id, remote.doc_type)
@@ -257,8 +315,24 @@ def _phase1(connector, company_id: int, snapshot: Snapshot, *, full: bool,
                 # `storage check --fix` cannot take it before phase 2 refers to it.
                 store.touch(remote.sha256)
             else:
-                connector.fetch_file(remote, save)
+                try:
+                    connector.fetch_file(remote, save)
+                except PdfRejected as refusal:
+                    reason = wording.pdf_reason(str(refusal))
+                except ProviderError as error:
+                    if error.code not in FILE_CONTENT_ERRORS:
+                        raise
+                    reason = wording.file_problem(error)
+                else:
+                    reason = None
                 downloaded += 1
+                if reason is not None:
+                    # Not applied, and the run goes on: the next file may well be fine.
+                    log.warning("%s file %s refused: %s", remote.provider, remote.external_id,
+                                reason)
+                    counts["skipped"] += 1
+                    details.append(wording.file_refused(_label(remote), _where(remote), reason))
+                    continue
                 hooks.call("after_file", remote)
         candidates.append(Candidate(remote, establishment_id))
     if downloaded:
@@ -278,10 +352,7 @@ def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, s
         link = ProviderLink(company_id=company_id, provider=provider, sync_enabled=True)
         db.session.add(link)
     elif not link.sync_enabled:
-        raise SyncCancelled(
-            f"Synchronisation {name} désactivée pendant son exécution : "
-            "rien n'a été appliqué."
-        )
+        raise SyncCancelled(wording.cancelled(name))
     lock_company(company_id)
 
     now = utcnow()
@@ -294,20 +365,18 @@ def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, s
         if item.missing_file:
             missing_file = True
             counts["skipped"] += 1
-            details.append(f"{label} : fichier non reçu, repris à la prochaine "
-                           "synchronisation.")
+            details.append(wording.file_not_received(label))
         elif item.action is Action.AWAITING:
             counts["awaiting"] += 1
-            details.append(f"{label} : en attente de validation chez {name}.")
+            details.append(wording.awaiting(label, name))
         elif item.action is Action.REFUSED:
             counts["refused"] += 1
-            reason = f" : {remote.rejection_reason}" if remote.rejection_reason else ""
-            details.append(f"{label} : refusé par {name}{reason}.")
+            details.append(wording.refused_at_provider(label, name, remote.rejection_reason))
         elif item.action is Action.KEEP:
             counts["kept"] += 1
-            details.append(f"{label} : votre version est plus récente, elle est conservée.")
+            details.append(wording.kept_newer(label))
         elif item.action is Action.LOWER:
-            details.append(f"{label} : {name} propose une révision antérieure, ignorée.")
+            details.append(wording.lower_revision(label, name))
         elif item.action is Action.REPLACE:
             counts["replaced"] += 1
         elif item.action is Action.IMPORT:
@@ -321,8 +390,8 @@ def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, s
         link.cursor = latest_instant([c for c in (link.cursor, result.high_water) if c])
     run = SyncRun(company_id=company_id, provider=provider, trigger=trigger,
                   triggered_by_id=user_id, started_at=started, finished_at=utcnow(),
-                  outcome="success", files_downloaded=result.files_downloaded, details=details,
-                  **counts)
+                  outcome=Outcome.SUCCESS, files_downloaded=result.files_downloaded,
+                  details=details, **counts)
     db.session.add(run)
     hooks.call("during_apply")
     db.session.flush()
@@ -335,8 +404,10 @@ class SyncCancelled(Exception):
 
 def _record_failure(company_id: int, provider: str, trigger: str, user_id: int | None,
                     started: datetime, message: str, *, downloaded: int = 0,
-                    link_state: dict | None = None) -> int:
-    """A failed run's record, in a transaction of its own; `link_state` updates the link."""
+                    link_state: dict | None = None,
+                    outcome: Outcome = Outcome.FAILED) -> int:
+    """A failed (or cancelled) run's record, in a transaction of its own; `link_state`
+    updates the link."""
     db.session.rollback()
     begin_write()
     if link_state is not None:
@@ -350,7 +421,7 @@ def _record_failure(company_id: int, provider: str, trigger: str, user_id: int |
             link.checked_at = utcnow()
     run = SyncRun(company_id=company_id, provider=provider, trigger=trigger,
                   triggered_by_id=user_id, started_at=started, finished_at=utcnow(),
-                  outcome="failed", error=message, files_downloaded=downloaded, details=[])
+                  outcome=outcome, error=message, files_downloaded=downloaded, details=[])
     db.session.add(run)
     db.session.commit()
     return run.id
@@ -358,13 +429,21 @@ def _record_failure(company_id: int, provider: str, trigger: str, user_id: int |
 
 def sync_company(company_id: int, provider: str, *, trigger: str = "manual",
                  user_id: int | None = None, full: bool = False,
-                 hooks: SyncHooks | None = None) -> RunReport:
-    """Run one synchronisation; never raises for provider trouble (the report says it)."""
+                 hooks: SyncHooks | None = None, deadline: float | None = None,
+                 checker: PdfChecker | None = None) -> RunReport:
+    """Run one synchronisation; never raises for provider trouble (the report says it).
+
+    `deadline`: seconds the whole run may take (calls, file checks); past it the
+    run fails with nothing applied, as for any provider failure. Each provider
+    call is bounded by HIVEO_PROVIDER_DEADLINE in any case. `checker`: a
+    `pdf_checker()` lent by a caller that runs many syncs.
+    """
     if trigger not in TRIGGERS:
         raise ValueError(f"unknown trigger {trigger!r}")
     hooks = hooks or SyncHooks()
     name = PROVIDERS[provider]
     started = utcnow()
+    run_deadline = time.monotonic() + deadline if deadline is not None else None
     company = db.session.get(Company, company_id)
     if company is None:
         raise ValueError(f"no company {company_id}")
@@ -372,54 +451,60 @@ def sync_company(company_id: int, provider: str, *, trigger: str = "manual",
     del company  # expired by the rollback: phase 1 must not reload it
     db.session.rollback()  # phase 1 runs with no transaction open
     if snapshot.link_enabled is False:
-        return RunReport(provider, snapshot.siren, "disabled")
+        return RunReport(provider, snapshot.siren, Outcome.DISABLED)
     connector = connector_for(provider, current_app.config)
     if connector is None:
-        return RunReport(provider, snapshot.siren, "off")
+        return RunReport(provider, snapshot.siren, Outcome.OFF)
+    connector.set_run_deadline(run_deadline)
 
     with run_lock(company_id, provider) as held:
         if not held:
             connector.close()
-            return RunReport(provider, snapshot.siren, "busy")
+            return RunReport(provider, snapshot.siren, Outcome.BUSY)
         downloaded = 0
         link_state = None
-        outcome = "failed"
+        outcome = Outcome.FAILED
         try:
             phase1 = _phase1(connector, company_id, snapshot,
-                             full=full or snapshot.cursor is None, hooks=hooks)
+                             full=full or snapshot.cursor is None, hooks=hooks,
+                             deadline=run_deadline, checker=checker)
             if phase1 is None:
                 if not snapshot.linked:
-                    return RunReport(provider, snapshot.siren, "not_linked")
-                message = f"Aucun compte {name} ne correspond plus au SIREN de l'entreprise."
+                    return RunReport(provider, snapshot.siren, Outcome.NOT_LINKED)
+                message = wording.account_gone(name)
                 run_id = _record_failure(company_id, provider, trigger, user_id, started,
                                          message, link_state={"linked": False})
-                return RunReport(provider, snapshot.siren, "failed", error=message,
+                return RunReport(provider, snapshot.siren, Outcome.FAILED, error=message,
                                  run_id=run_id)
             downloaded = phase1.files_downloaded
             hooks.call("before_apply")
             run_id, counts, details = _phase2(company_id, provider, trigger, user_id, started,
                                               phase1, hooks)
             db.session.commit()
-            return RunReport(provider, snapshot.siren, "success", counts=counts,
+            return RunReport(provider, snapshot.siren, Outcome.SUCCESS, counts=counts,
                              details=details, run_id=run_id, files_downloaded=downloaded)
         except InactiveSubscription as inactive:
-            message = ProviderError.of(provider, name, "subscription").message
+            message = wording.provider_error(ProviderError(provider, ErrorCode.SUBSCRIPTION),
+                                             name)
             link_state = {"linked": True, "subscription_active": False,
                           "account_name": inactive.account.name[:200]}
         except ProviderError as error:
-            message = str(error)
-            if error.kind == "subscription":
+            log.warning("sync of company %s with %s: %r %s", company_id, provider, error,
+                        error.detail or "")
+            message = wording.provider_error(error, name, run_seconds=deadline)
+            if error.code is ErrorCode.SUBSCRIPTION:
                 link_state = {"linked": True, "subscription_active": False}
+        except RunDeadline:
+            message = wording.run_deadline(name, deadline or 0.0)
         except SyncCancelled as error:
             message = str(error)
-            outcome = "cancelled"
+            outcome = Outcome.CANCELLED
         except Exception:
             log.exception("sync of company %s with %s failed", company_id, provider)
-            message = (f"Erreur interne pendant la synchronisation {name} : "
-                       "aucun changement n'a été appliqué.")
+            message = wording.internal_error(name)
         finally:
             connector.close()
         run_id = _record_failure(company_id, provider, trigger, user_id, started, message,
-                                 downloaded=downloaded, link_state=link_state)
+                                 downloaded=downloaded, link_state=link_state, outcome=outcome)
         return RunReport(provider, snapshot.siren, outcome, error=message, run_id=run_id,
                          files_downloaded=downloaded)

@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
-from ..providers.base import RemoteDocument
+from ..providers.records import RemoteDocument
 
 
 class Action(enum.StrEnum):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import AuditEvent, ProviderLink, SyncRun
 from ..providers import PROVIDERS
-from .engine import count_sentence
+from . import wording
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,5 @@ def sync_state(company_id: int, *, history: int = 10) -> SyncState:
 
 
 def run_summary(run: SyncRun) -> str:
-    if run.outcome == "failed":
-        return run.error or "Échec"
-    return count_sentence(run.counts, PROVIDERS.get(run.provider, run.provider))
+    return wording.recorded_summary(run.outcome, run.error, run.counts,
+                                    PROVIDERS.get(run.provider, run.provider))

@@ -14,6 +14,7 @@ from ..core.audit import audit
 from ..extensions import begin_write, db
 from ..models import User, utcnow
 from ..providers import PROVIDERS
+from . import wording
 from .engine import RunReport, sync_company
 from .locks import lock_link
 
@@ -29,18 +30,21 @@ class SwitchResult:
     report: RunReport | None = None
 
 
-def set_sync_enabled(company_id: int, provider: str, enabled: bool, user: User | None
-                     ) -> SwitchResult:
-    """Turn a provider's sync off or on for a company; commits."""
+def set_sync_enabled(company_id: int, provider: str, enabled: bool, user: User | None,
+                     *, run_deadline: float | None = None) -> SwitchResult:
+    """Turn a provider's sync off or on for a company; commits.
+
+    Turning it on runs the sync at once, bounded by `run_deadline` seconds when
+    given (a web request must not wait on a slow provider for longer).
+    """
     if provider not in PROVIDERS:
-        raise SwitchError(f"Fournisseur inconnu : {provider}.")
+        raise SwitchError(wording.unknown_provider(provider))
     name = PROVIDERS[provider]
     begin_write()
     link = lock_link(company_id, provider)
     if link is None or not link.linked:
         db.session.rollback()
-        raise SwitchError(f"L'entreprise n'a pas de compte {name} : il n'y a pas de "
-                          "synchronisation à changer.")
+        raise SwitchError(wording.no_account_to_switch(name))
     if link.sync_enabled == enabled:
         db.session.rollback()
         return SwitchResult(changed=False, enabled=enabled)
@@ -57,7 +61,7 @@ def set_sync_enabled(company_id: int, provider: str, enabled: bool, user: User |
         return SwitchResult(changed=True, enabled=False)
 
     report = sync_company(company_id, provider, trigger="reactivation", user_id=user_id,
-                          full=True)
+                          full=True, deadline=run_deadline)
     # The audit event names the run it triggered.
     db.session.rollback()
     begin_write()

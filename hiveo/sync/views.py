@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -12,11 +12,14 @@ from ..extensions import db
 from ..htmx import is_htmx, render, render_fragment
 from ..models import Establishment, ProviderLink
 from ..providers import PROVIDERS, supplied_types
+from . import wording
 from .state import run_summary, sync_state
 from .switch import SwitchError, set_sync_enabled
 
 bp = Blueprint("sync", __name__)
-bp.record_once(lambda state: state.app.jinja_env.globals.update(run_summary=run_summary))
+bp.record_once(lambda state: state.app.jinja_env.globals.update(
+    run_summary=run_summary, outcome_label=wording.outcome_label,
+    outcome_badge=wording.outcome_badge, trigger_label=wording.trigger_label))
 
 ACTIONS = {"desactiver": False, "reactiver": True}
 
@@ -64,28 +67,19 @@ def toggle(siren: str, provider: str, action: str) -> Response:
     name = PROVIDERS[provider]
     company_id, company_siren = access.company.id, access.company.siren
     try:
-        result = set_sync_enabled(company_id, provider, enable, current_user)
+        result = set_sync_enabled(company_id, provider, enable, current_user,
+                                  run_deadline=current_app.config["SYNC_REACTIVATION_DEADLINE"])
     except SwitchError as error:
         flash(str(error), "error")
     else:
         if not result.changed:
-            state = "active" if enable else "désactivée"
-            flash(f"La synchronisation {name} était déjà {state} : rien n'a changé.", "info")
+            flash(wording.switch_unchanged(name, enable), "info")
         elif not enable:
-            flash(f"Synchronisation {name} désactivée. Aucun document n'a été supprimé ; "
-                  f"vous pouvez désormais déposer vous-même les documents que fournissait "
-                  f"{name}.", "success")
-        elif result.report is not None and result.report.outcome == "cancelled":
-            # Someone turned it off again while the run was fetching: that wins.
-            flash(result.report.error, "info")
-        elif result.report is not None and result.report.outcome == "failed":
-            flash(f"{result.report.error.rstrip('.')} : la synchronisation reste active et sera "
-                  "retentée.", "error")
-        elif result.report is not None and result.report.outcome == "busy":
-            flash(f"Synchronisation {name} réactivée. {result.report.summary()}", "success")
+            flash(wording.switched_off(name), "success")
         elif result.report is not None:
-            flash(f"Synchronisation {name} réactivée : {result.report.summary().rstrip('.')}.",
-                  "success")
+            message, category = wording.reactivated(name, result.report.outcome,
+                                                    result.report.summary())
+            flash(message, category)
     if not is_htmx():
         return redirect(url_for("organisations.company", siren=company_siren), code=303)
     # htmx stays on the company page: new state in place, the menu out of band.

@@ -30,8 +30,10 @@ import urllib3.util.retry
 
 from hiveo.demo.companies import BERNARD, HORIZON, LEFEVRE, MARTIN
 from hiveo.dossier.storage import LocalStorage
-from hiveo.providers import connector_for
-from hiveo.providers.base import RETRIES, Connector, ProviderError, RemoteDocument
+from hiveo.providers import PROVIDERS, connector_for
+from hiveo.providers.http import RETRIES
+from hiveo.providers.records import Connector, ProviderError, RemoteDocument
+from hiveo.sync.wording import provider_error
 from simulator import ACTRADIS, AL, Simulator, serve_in_thread
 
 TODAY = date(2026, 11, 29)
@@ -84,6 +86,11 @@ def connect(served: Served) -> Iterator[Callable[..., Connector]]:
 
 def stored_files(root: Path) -> list[Path]:
     return [path for path in root.rglob("*") if path.is_file()]
+
+
+def said(error: ProviderError) -> str:
+    """What a person reads about the error (the sync layer words it)."""
+    return provider_error(error, PROVIDERS[error.provider])
 
 
 @dataclasses.dataclass
@@ -439,7 +446,7 @@ def test_a_listing_that_keeps_moving_is_refused_rather_than_half_read(stub, conn
     al = connect(AL, url=stub.url, PROVIDER_PAGE_SIZE=2)
     error = failure(lambda: al.list_documents(HORIZON.siren))
 
-    assert error.kind == "malformed"
+    assert error.code == "malformed"
     assert len(stub.hits) == 4
 
 
@@ -476,9 +483,9 @@ def test_a_corrupted_file_is_a_checksum_error_and_leaves_nothing_in_storage(
 
     error = failure(lambda: actradis.fetch_file(document, LocalStorage(tmp_path).save_chunks))
 
-    assert error.kind == "checksum"
+    assert error.code == "checksum"
     assert error.provider == ACTRADIS
-    assert str(error) == "Un fichier reçu d'Actradis est corrompu (empreinte SHA-256 différente)"
+    assert said(error) == "Un fichier reçu d'Actradis est corrompu (empreinte SHA-256 différente)"
     assert stored_files(tmp_path) == []
 
 
@@ -489,7 +496,7 @@ def test_a_file_larger_than_announced_is_refused_and_leaves_nothing(served, conn
 
     error = failure(lambda: al.fetch_file(shrunk, LocalStorage(tmp_path).save_chunks))
 
-    assert error.kind == "too_large"
+    assert error.code == "too_large"
     assert stored_files(tmp_path) == []
 
 
@@ -503,7 +510,7 @@ def test_a_body_longer_than_announced_without_length_is_cut_off(stub, connect, t
         )
     )
 
-    assert error.kind == "too_large"
+    assert error.code == "too_large"
     assert stored_files(tmp_path) == []
 
 
@@ -514,7 +521,7 @@ def test_a_file_slower_than_the_timeout_is_a_timeout_and_leaves_nothing(served, 
 
     error = failure(lambda: al.fetch_file(document, LocalStorage(tmp_path).save_chunks))
 
-    assert error.kind == "timeout"
+    assert error.code == "timeout"
     assert stored_files(tmp_path) == []
 
 
@@ -525,7 +532,7 @@ def test_a_download_stalling_halfway_is_a_timeout_and_leaves_nothing(stub, conne
 
     error = failure(lambda: al.fetch_file(remote_file(body), LocalStorage(tmp_path).save_chunks))
 
-    assert error.kind == "timeout"
+    assert error.code == "timeout"
     assert stub.hits == ["/v1/documents/doc-1/file"]  # tried once
     assert stored_files(tmp_path) == []
 
@@ -540,8 +547,8 @@ def test_a_file_that_is_not_a_pdf_is_refused_before_anything_is_kept(stub, conne
         )
     )
 
-    assert error.kind == "not_pdf"
-    assert "Attestation Légale" in str(error)
+    assert error.code == "not_pdf"
+    assert "Attestation Légale" in said(error)
     assert stored_files(tmp_path) == []
 
 
@@ -569,7 +576,7 @@ def test_a_500_on_page_two_is_an_http_error_and_is_not_retried(served, connect, 
 
     error = failure(lambda: connector.list_documents(siren))
 
-    assert (error.kind, error.status) == ("http", 500)
+    assert (error.code, error.status) == ("http", 500)
     assert [call.status for call in served.sim.calls] == [200, 500]
 
 
@@ -585,8 +592,8 @@ def test_a_provider_slower_than_the_timeout_is_a_timeout_tried_once(
     started = time.monotonic()
     error = failure(lambda: al.discover(HORIZON.siren))
 
-    assert error.kind == "timeout"
-    assert str(error) == "Attestation Légale ne répond pas"
+    assert error.code == "timeout"
+    assert said(error) == "Attestation Légale ne répond pas"
     assert time.monotonic() - started >= TIMEOUT * 0.9  # it did wait for the answer
     # One read timeout and no retry.
     assert stub.hits == [f"/v1/companies/{HORIZON.siren}"]
@@ -599,7 +606,7 @@ def test_a_truncated_json_answer_is_malformed(served, connect, provider, siren):
 
     error = failure(lambda: connect(provider).list_documents(siren))
 
-    assert error.kind == "malformed"
+    assert error.code == "malformed"
 
 
 @pytest.mark.parametrize(
@@ -625,7 +632,7 @@ def test_json_outside_the_contract_is_malformed_not_a_crash(stub, connect, provi
 
     error = failure(lambda: connect(provider, url=stub.url).list_documents(HORIZON.siren))
 
-    assert error.kind == "malformed"
+    assert error.code == "malformed"
     assert error.detail
 
 
@@ -636,7 +643,7 @@ def test_a_discovery_answer_outside_the_contract_is_malformed(stub, connect):
 
     error = failure(lambda: connect(ACTRADIS, url=stub.url).discover(HORIZON.siren))
 
-    assert error.kind == "malformed"
+    assert error.code == "malformed"
 
 
 def test_a_redirect_is_an_error_and_never_followed(served, connect):
@@ -644,7 +651,7 @@ def test_a_redirect_is_an_error_and_never_followed(served, connect):
 
     error = failure(lambda: connect(AL).discover(HORIZON.siren))
 
-    assert (error.kind, error.status) == ("redirect", 302)
+    assert (error.code, error.status) == ("redirect", 302)
     assert [(call.path, call.status) for call in served.sim.calls] == [
         (f"/v1/companies/{HORIZON.siren}", 302)
     ]
@@ -659,7 +666,7 @@ def test_a_redirect_target_is_never_contacted(stub, connect):
 
     error = failure(lambda: connect(ACTRADIS, url=stub.url).discover(MARTIN.siren))
 
-    assert error.kind == "redirect"
+    assert error.code == "redirect"
     assert stub.hits == [path]
 
 
@@ -669,10 +676,10 @@ def test_an_expired_subscription_is_a_subscription_error(served, connect):
     al_error = failure(lambda: connect(AL).list_documents(LEFEVRE.siren))
     actradis_error = failure(lambda: connect(ACTRADIS).list_documents(MARTIN.siren))
 
-    assert (al_error.kind, al_error.status) == ("subscription", 402)
-    assert str(al_error) == "Abonnement Attestation Légale inactif"
-    assert (actradis_error.kind, actradis_error.status) == ("subscription", 403)
-    assert str(actradis_error) == "Abonnement Actradis inactif"
+    assert (al_error.code, al_error.status) == ("subscription", 402)
+    assert said(al_error) == "Abonnement Attestation Légale inactif"
+    assert (actradis_error.code, actradis_error.status) == ("subscription", 403)
+    assert said(actradis_error) == "Abonnement Actradis inactif"
 
 
 def test_wrong_credentials_are_unauthorized(served, connect):
@@ -682,8 +689,8 @@ def test_wrong_credentials_are_unauthorized(served, connect):
     al_error = failure(lambda: al.discover(HORIZON.siren))
     actradis_error = failure(lambda: actradis.list_documents(MARTIN.siren))
 
-    assert al_error.kind == actradis_error.kind == "unauthorized"
-    assert str(al_error) == (
+    assert al_error.code == actradis_error.code == "unauthorized"
+    assert said(al_error) == (
         "Attestation Légale refuse l'accès du portail (identifiants de l'API à vérifier)"
     )
     assert [call.status for call in served.sim.calls] == [401, 401]
@@ -721,7 +728,7 @@ def test_a_throttle_outlasting_the_retries_is_a_throttled_error(served, connect)
 
     error = failure(lambda: connect(ACTRADIS).discover(MARTIN.siren))
 
-    assert (error.kind, error.status) == ("throttled", 429)
+    assert (error.code, error.status) == ("throttled", 429)
     assert [call.status for call in served.sim.calls] == [429] * 4
 
 
@@ -733,8 +740,8 @@ def test_a_closed_port_is_unreachable_after_a_few_quick_tries(connect, retries):
 
     error = failure(lambda: al.discover(HORIZON.siren))
 
-    assert error.kind == "unreachable"
-    assert str(error) == "Attestation Légale ne répond pas"
+    assert error.code == "unreachable"
+    assert said(error) == "Attestation Légale ne répond pas"
     # The first try and RETRIES more; the backoff (0 s, 1 s, 2 s) capped by the bound.
     assert retries.connections == [("127.0.0.1", port)] * (1 + RETRIES)
     assert retries.waits == [RETRY_AFTER_MAX, RETRY_AFTER_MAX]

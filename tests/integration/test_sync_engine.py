@@ -436,3 +436,23 @@ def test_two_runs_of_one_company_at_once_store_each_document_once(app, world):
             select(Document.external_id, func.count()).group_by(Document.external_id)
         ).all()
     assert len(rows) == 12 and all(count == 1 for _id, count in rows)
+
+
+@pytest.mark.parametrize("outcome", ["busy", "disabled", "off", "not_linked", "échec"])
+def test_the_database_stores_only_the_outcomes_of_runs_that_took_place(app, cast, outcome):
+    from sqlalchemy.exc import IntegrityError
+
+    from hiveo.models import utcnow
+    from hiveo.sync.outcomes import RECORDED, Outcome
+
+    assert {o.value for o in Outcome if o.recorded} == {"success", "failed", "cancelled"}
+    with app.app_context():
+        for stored in sorted(RECORDED):
+            db.session.add(SyncRun(company_id=cast.acme_id, provider=AL, trigger="manual",
+                                   started_at=utcnow(), finished_at=utcnow(), outcome=stored))
+        db.session.commit()
+        db.session.add(SyncRun(company_id=cast.acme_id, provider=AL, trigger="manual",
+                               started_at=utcnow(), finished_at=utcnow(), outcome=outcome))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()

@@ -237,7 +237,7 @@ def test_a_failure_at_any_step_changes_nothing_and_the_retry_reuses_the_files_re
         assert context["rows seen"] == len(context["before"]["documents"]) + len(needed)
     history = runs(app)
     assert len(history) == runs_before + 1
-    assert history[-1].outcome == "failed" and history[-1].error == report.error
+    assert history[-1].outcome == report.outcome and history[-1].error == report.error
     assert history[-1].imported == 0 and history[-1].replaced == 0
     received = case.received(len(needed))
     assert stored(app) == files_before | set(digests[:received])

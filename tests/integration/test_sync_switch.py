@@ -202,6 +202,12 @@ def test_a_reactivation_overtaken_by_a_deactivation_says_so(app, client, linked,
     assert "reste active" not in html
     assert "Synchronisation Attestation Légale réactivée" not in html
     assert link(app).sync_enabled is False
+    # Recorded as cancelled, and the history says so rather than "échec".
+    with app.app_context():
+        assert db.session.scalar(select(SyncRun.outcome).order_by(SyncRun.id.desc())) == (
+            "cancelled")
+    assert '<span class="badge badge-pending">annulée</span>' in html
+    assert "échec" not in html
 
 
 def _admin_of_company_with(app, simulator, count: int) -> tuple[str, str]:

@@ -20,16 +20,10 @@ from hiveo.providers import (
 )
 from hiveo.providers import actradis as actradis_module
 from hiveo.providers import attestation_legale as al_module
-from hiveo.providers.base import (
-    KINDS,
-    RETRIES,
-    Connector,
-    ProviderError,
-    _pdf_chunks,
-    error_message,
-    latest_instant,
-    retry_policy,
-)
+from hiveo.providers.http import RETRIES, _pdf_chunks, retry_policy
+from hiveo.providers.reading import latest_instant
+from hiveo.providers.records import Connector, ErrorCode, ProviderError
+from hiveo.sync.wording import provider_error
 from simulator.catalogue import KINDS as SIMULATED_KINDS
 from simulator.catalogue import STATES as SIMULATED_STATES
 
@@ -163,20 +157,29 @@ def test_an_instant_without_offset_is_refused():
 
 
 def test_error_messages_are_french_and_name_the_provider():
-    checksum = ProviderError.of("actradis", "Actradis", "checksum")
-    subscription = ProviderError.of("attestation_legale", "Attestation Légale", "subscription")
+    checksum = ProviderError("actradis", "checksum")
+    subscription = ProviderError("attestation_legale", ErrorCode.SUBSCRIPTION)
 
     expected = "Un fichier reçu d'Actradis est corrompu (empreinte SHA-256 différente)"
-    assert str(checksum) == checksum.message == expected
-    assert (checksum.provider, checksum.kind) == ("actradis", "checksum")
-    assert str(subscription) == "Abonnement Attestation Légale inactif"
-    assert error_message("Attestation Légale", "timeout") == "Attestation Légale ne répond pas"
-    assert error_message("Provigis", "not_pdf") == "Un fichier reçu de Provigis n'est pas un PDF"
-    assert "HTTP 500" in error_message("Actradis", "http", 500)
-    for kind in KINDS:
-        assert "Actradis" in error_message("Actradis", kind)
+    assert provider_error(checksum, "Actradis") == expected
+    assert (checksum.provider, checksum.code) == ("actradis", ErrorCode.CHECKSUM)
+    assert provider_error(subscription, "Attestation Légale") == (
+        "Abonnement Attestation Légale inactif")
+
+    def word(name, code, **data):
+        return provider_error(ProviderError("x", code, **data), name)
+
+    assert word("Attestation Légale", "timeout") == "Attestation Légale ne répond pas"
+    assert word("Provigis", "not_pdf") == "Un fichier reçu de Provigis n'est pas un PDF"
+    assert "HTTP 500" in word("Actradis", "http", status=500)
+    assert word("Actradis", "deadline", limit=30.0) == (
+        "Actradis met trop de temps à répondre : appel interrompu (délai de 30 s dépassé)")
+    assert word("Actradis", "json_too_large", limit=2 * 1024 * 1024) == (
+        "Actradis a envoyé une réponse trop volumineuse (limite de 2 Mo dépassée)")
+    for code in ErrorCode:
+        assert "Actradis" in word("Actradis", code)
     with pytest.raises(ValueError):
-        ProviderError.of("actradis", "Actradis", "oops")
+        ProviderError("actradis", "oops")
 
 
 def test_retry_after_is_honoured_up_to_the_bound_only():

@@ -200,6 +200,44 @@ def test_a_child_over_its_time_is_killed_and_the_pdf_refused(tmp_path, caplog):
         "PDF check of document.pdf stopped after 0.01 s"]
 
 
+def test_one_batch_child_checks_many_files_in_turn(tmp_path):
+    valid = write(tmp_path, make_pdf("Attestation", ["ligne"]))
+    with pdf.PdfChecker(timeout=20, memory_mb=512) as checker:
+        assert checker.check(valid) == PdfInfo(pages=1)
+        child = checker._child.pid
+        with pytest.raises(PdfRejected) as refusal:
+            checker.check(CORPUS_DIR / "launch-action.pdf")
+        assert str(refusal.value) == build.ACTIVE
+        assert checker.check(valid) == PdfInfo(pages=1)
+        assert checker._child.pid == child  # the same process, no start per file
+    assert checker._child is None
+
+
+def test_a_batch_child_past_its_limits_refuses_that_file_and_is_replaced(tmp_path):
+    valid = write(tmp_path, make_pdf("Attestation", ["ligne"]))
+    with pdf.PdfChecker(timeout=10, memory_mb=256) as checker:
+        checker.check(valid)
+        first = checker._child
+        with pytest.raises(PdfRejected) as refusal:
+            # Seconds of work for the child: the wall-clock limit of this file stops it.
+            checker.check(CORPUS_DIR / "wide-object-graph.pdf", timeout=0.5)
+        assert str(refusal.value) == build.TOO_COMPLEX
+        assert first.poll() is not None  # killed, not left working
+        with pytest.raises(PdfRejected) as refusal:
+            checker.check(CORPUS_DIR / "memory-bomb-object-streams.pdf")
+        assert str(refusal.value) == build.TOO_COMPLEX
+        assert checker.check(valid) == PdfInfo(pages=1)
+        assert checker._child.pid != first.pid
+
+
+def test_files_that_do_not_start_as_a_pdf_are_refused_without_a_batch_child():
+    with pdf.PdfChecker(timeout=20, memory_mb=512) as checker:
+        for name, message in [("png-renamed.pdf", build.NOT_A_PDF), ("empty.pdf", build.EMPTY)]:
+            with pytest.raises(PdfRejected, match=re.escape(message)):
+                checker.check(CORPUS_DIR / name)
+        assert checker._child is None
+
+
 def fake_child(tmp_path: Path, monkeypatch, code: str) -> None:
     script = tmp_path / "fake_child.py"
     script.write_text(textwrap.dedent(code))

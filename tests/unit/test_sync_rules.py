@@ -4,9 +4,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from hiveo.providers.base import RemoteDocument
-from hiveo.sync.engine import count_sentence
+from hiveo.providers.records import RemoteDocument
 from hiveo.sync.rules import Action, Held, decide
+from hiveo.sync.wording import count_sentence
 
 
 def remote(*, external_id="al-1", revision=1, state="valid", start=date(2026, 10, 1),
@@ -99,3 +99,19 @@ def test_the_report_sentence_names_only_what_happened():
         "version est plus récente), 1 en attente de validation chez Attestation Légale")
     assert count_sentence(dict.fromkeys(counts, 0), "Actradis") == (
         "Aucun changement : le dossier est à jour avec Actradis.")
+
+
+def test_every_outcome_is_worded_once_recorded_or_not():
+    from hiveo.sync import wording
+    from hiveo.sync.outcomes import Outcome
+
+    zero = dict.fromkeys(["imported", "replaced", "kept", "awaiting", "refused", "skipped"], 0)
+    for outcome in Outcome:
+        if outcome.recorded:
+            assert wording.outcome_label(outcome) in {"réussie", "échec", "annulée"}
+        else:
+            with pytest.raises(KeyError):
+                wording.outcome_label(outcome)
+        assert "Actradis" in wording.summary(outcome, "Actradis", zero, None)
+    assert wording.outcome_label("cancelled") == "annulée"
+    assert wording.cli_status("cancelled") == "annulé"
