@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from hiveo.factories import make_document
 
+from hiveo.demo.factories import make_document
 from hiveo.extensions import db
 from hiveo.models import Company, Establishment
 from tests.helpers import count_queries, login, page_text

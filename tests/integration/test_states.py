@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, date, datetime, timedelta
 
-from hiveo.factories import make_company
 from sqlalchemy import select
 
+from hiveo.demo.factories import make_company
 from hiveo.dossier.states import (
     EXPIRING_DAYS,
     RULES,
