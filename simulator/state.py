@@ -687,7 +687,7 @@ class Simulator:
         """
         if (body is None) == (body_base64 is None):
             raise ValueError("give either body or body_base64")
-        data = body if body is not None else base64.b64decode(body_base64, validate=True)
+        data = body if body is not None else base64.b64decode(body_base64 or "", validate=True)
         with self._lock:
             self._document(check_provider(provider), ext_id)
             self._faults.file_bodies[(provider, ext_id)] = data

@@ -348,6 +348,7 @@ class PdfChecker:
             self._stop()
             self._child = self._start()
         child = self._child
+        assert child.stdin is not None and child.stdout is not None  # started with pipes
         try:
             child.stdin.write(os.fsencode(str(path.resolve())) + b"\n")
             child.stdin.flush()
@@ -374,6 +375,7 @@ class PdfChecker:
     def _read_line(child: subprocess.Popen[bytes], limit: float) -> bytes | None:
         """One line from the child within `limit` seconds; None on timeout or EOF."""
         deadline = time.monotonic() + limit
+        assert child.stdout is not None
         fd = child.stdout.fileno()
         received = b""
         with selectors.DefaultSelector() as selector:

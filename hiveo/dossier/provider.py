@@ -98,10 +98,7 @@ class Candidate:
 
     @property
     def doc_type(self) -> str:
-        """Its catalogue code: phase 1 skips the types the catalogue does not know."""
-        if self.remote.doc_type is None:
-            raise ValueError(f"unknown provider type {self.remote.provider_code!r}")
-        return self.remote.doc_type
+        return self.remote.code
 
 
 @dataclass

@@ -84,7 +84,7 @@ class ActradisConnector(HttpConnector):
 
     def discover(self, siren: str) -> Account | None:
         path = f"/api/v2/entreprises/{check_siren(siren)}"
-        body = self._get_json(path, missing_ok=True)
+        body = self._find_json(path, missing_ok=True)
         if body is None:
             return None
         try:
@@ -126,7 +126,8 @@ class ActradisConnector(HttpConnector):
                     try:
                         piece = self._piece(value, f"{where}.pieces[{index}]")
                     except RecordRejected as set_aside:
-                        stamps.append(set_aside.cursor_value)
+                        if set_aside.cursor_value is not None:
+                            stamps.append(set_aside.cursor_value)
                         uid = set_aside.rejected.external_id
                         by_uid.pop(uid, None)
                         rejected[uid] = set_aside.rejected

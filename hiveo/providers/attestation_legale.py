@@ -82,7 +82,8 @@ class AttestationLegaleConnector(HttpConnector):
 
     def discover(self, siren: str) -> Account | None:
         path = f"/v1/companies/{check_siren(siren)}"
-        body = self._get_json(path, subscription_statuses=_SUBSCRIPTION_STATUSES, missing_ok=True)
+        body = self._find_json(path, subscription_statuses=_SUBSCRIPTION_STATUSES,
+                               missing_ok=True)
         if body is None:
             return None
         try:

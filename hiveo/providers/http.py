@@ -112,7 +112,7 @@ def http_settings(
     if retry_after_max < 0:
         raise ValueError("PROVIDER_RETRY_AFTER_MAX must not be negative")
     raw_size = config.get("PROVIDER_PAGE_SIZE")
-    page_size = default_page_size if raw_size in (None, "") else int(raw_size)
+    page_size = default_page_size if raw_size is None or raw_size == "" else int(raw_size)
     if page_size < 1:
         raise ValueError("PROVIDER_PAGE_SIZE must be at least 1")
     return HttpSettings(
@@ -145,7 +145,8 @@ class BoundedRetry(Retry):
     """
 
     # 413 is in urllib3's list; a too-large request does not heal by waiting.
-    RETRY_AFTER_STATUS_CODES: ClassVar[frozenset[int]] = frozenset({429, 503})
+    RETRY_AFTER_STATUS_CODES: ClassVar[frozenset[int]] = frozenset(  # type: ignore[misc]
+        {429, 503})
 
     def __init__(self, *args: Any, retry_after_bound: float = 5.0,
                  deadline_at: float | None = None, **kwargs: Any) -> None:
@@ -443,8 +444,22 @@ class HttpConnector:
         *,
         params: Mapping[str, Any] | None = None,
         subscription_statuses: frozenset[int] = frozenset(),
+    ) -> Mapping[str, Any]:
+        """The JSON object at `path`; a 404 is an error like any other."""
+        body = self._find_json(path, params=params, subscription_statuses=subscription_statuses)
+        if body is None:  # pragma: no cover - only _find_json(missing_ok=True) gives None
+            raise self.error(ErrorCode.HTTP, status=404, detail=f"GET {path}")
+        return body
+
+    def _find_json(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        subscription_statuses: frozenset[int] = frozenset(),
         missing_ok: bool = False,
     ) -> Mapping[str, Any] | None:
+        """The JSON object at `path`, or None for a 404 when `missing_ok`."""
         deadline = self._call_deadline(path)
         try:
             response = self._send(path, deadline, params=params,

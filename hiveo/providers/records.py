@@ -113,6 +113,13 @@ class RemoteDocument:
     modified_at: datetime
     cursor_value: str
 
+    @property
+    def code(self) -> str:
+        """Its catalogue code: a listing sets unknown types apart, they never reach a slot."""
+        if self.doc_type is None:
+            raise ValueError(f"{self.provider_code!r} is not a catalogue type")
+        return self.doc_type
+
 
 @dataclass(frozen=True)
 class Rejected:

@@ -158,7 +158,7 @@ class Phase1:
 
 def _check_dates(remote: RemoteDocument) -> str | None:
     """Why the provider's dates cannot make a document here, or None."""
-    spec = CATALOGUE[remote.doc_type]
+    spec = CATALOGUE[remote.code]
     if remote.validity_end is None and spec.end_required:
         return wording.NO_END_DATE
     end = effective_end(spec, remote.issue_date, remote.validity_start, remote.validity_end)
@@ -305,8 +305,8 @@ def _fetch(connector, snapshot: Snapshot, listing: Listing, establishments: dict
             counts["skipped"] += 1
             details.append(wording.bad_dates(_label(remote), _where(remote), problem))
             continue
-        multi = CATALOGUE[remote.doc_type].multi
-        slot = (establishment_id, remote.doc_type)
+        multi = CATALOGUE[remote.code].multi
+        slot = (establishment_id, remote.code)
         decision = decide(remote, multi=multi,
                           current=snapshot.current.relevant(slot, remote, multi))
         if decision.needs_file:
@@ -315,6 +315,7 @@ def _fetch(connector, snapshot: Snapshot, listing: Listing, establishments: dict
                 # `storage check --fix` cannot take it before phase 2 refers to it.
                 store.touch(remote.sha256)
             else:
+                reason: str | None
                 try:
                     connector.fetch_file(remote, save)
                 except PdfRejected as refusal:

@@ -65,7 +65,9 @@ def set_sync_enabled(company_id: int, provider: str, enabled: bool, user: User |
     # The audit event names the run it triggered.
     db.session.rollback()
     begin_write()
-    event = db.session.get(type(event), event_id)
+    reread = db.session.get(type(event), event_id)
+    assert reread is not None  # committed above, never deleted
+    event = reread
     event.details = {**event.details, "run_id": report.run_id, "outcome": report.outcome}
     db.session.commit()
     return SwitchResult(changed=True, enabled=True, report=report)
