@@ -18,6 +18,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from .config import load_settings
     from .extensions import init_extensions
     from .fragments import init_fragments
+    from .mail.outbox import init_mail
     from .models import render_migration_item
     from .reads import init_reads
     from .security import init_security
@@ -48,6 +49,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_fragments(app)
     init_security(app)
     init_web(app)
+    init_mail(app)
     _register_blueprints(app)
     return app
 
@@ -58,6 +60,8 @@ def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .documents import cli as documents_cli
     from .documents.views import bp as documents_bp
+    from .mail import cli as mail_cli
+    from .mail.views import bp as mail_bp
     from .organisations import cli as organisations_cli
     from .organisations.views import bp as organisations_bp
     from .review.views import bp as review_bp
@@ -69,9 +73,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(sync_bp)
+    app.register_blueprint(mail_bp)
     auth_cli.register(app)
     organisations_cli.register(app)
     documents_cli.register(app)
     sync_cli.register(app)
+    mail_cli.register(app)
     demo.register(app)
     maintenance.register(app)

@@ -211,3 +211,13 @@ def simulator() -> Iterator[SimulatorHandle]:
     yield SimulatorHandle(sim, url)
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def mail_server():
+    """A real SMTP server on loopback (aiosmtpd); point SMTP_URL at `mail_server.url`."""
+    from tests.mailserver import MailServer
+
+    server = MailServer().start()
+    yield server
+    server.stop()
