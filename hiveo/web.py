@@ -152,5 +152,17 @@ def init_web(app: Flask) -> None:
     @app.get("/")
     def index() -> Response:
         if current_user.is_authenticated:
-            return redirect(url_for("organisations.index"))
+            return redirect(landing_url(current_user))
         return redirect(url_for("auth.login"))
+
+
+def landing_url(user) -> str:
+    """Where a signed-in person starts: operators at the queue, one company at its page."""
+    from .organisations.services import memberships_of
+
+    if user.is_operator:
+        return url_for("review.queue")
+    memberships = memberships_of(user)
+    if len(memberships) == 1:
+        return url_for("organisations.company", siren=memberships[0].company.siren)
+    return url_for("organisations.index")

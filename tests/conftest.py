@@ -111,6 +111,9 @@ def running_app(backend: str, tmp_path: Path, **overrides) -> Iterator[Flask]:
     try:
         yield app
     finally:
+        from hiveo.mail.outbox import wait_for_sends
+
+        wait_for_sends(app)
         with app.app_context():
             db.session.remove()
             empty_database()

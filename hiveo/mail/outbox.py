@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -218,15 +219,43 @@ def _after_rollback(session: Session) -> None:
     session.info.pop(_WRITTEN, None)
 
 
+_THREADS = "hiveo_mail_threads"
+
+
 def _send_after_request(response):
-    """The request committed new messages: try them now, the cron picks up the rest."""
+    """The request committed new messages: send them now, beside the response.
+
+    In a thread, so that the answer does not wait for the SMTP server and
+    takes as long whether or not a message was written (the password reset
+    page must not tell which addresses have an account). The cron sends what
+    a process stopped before sending.
+    """
     if g.pop(_COMMITTED, False) and current_app.config["SMTP_URL"]:
-        try:
-            send_pending(limit=20)
-        except Exception:  # the page must not fail because the mail server did
-            db.session.rollback()
-            log.exception("sending after commit failed; `flask mail send` will retry")
+        app = current_app._get_current_object()
+        thread = threading.Thread(target=_send_in_background, args=(app,), daemon=True,
+                                  name="hiveo-mail")
+        app.extensions[_THREADS].add(thread)
+        thread.start()
     return response
+
+
+def _send_in_background(app: Flask) -> None:
+    try:
+        with app.app_context():
+            try:
+                send_pending(limit=20)
+            except Exception:
+                log.exception("sending after commit failed; `flask mail send` will retry")
+            finally:
+                db.session.remove()
+    finally:
+        app.extensions[_THREADS].discard(threading.current_thread())
+
+
+def wait_for_sends(app: Flask, timeout: float = 30.0) -> None:
+    """Wait for the sends started after commit (tests, and before a process exits)."""
+    for thread in list(app.extensions.get(_THREADS, ())):
+        thread.join(timeout)
 
 
 def portal_links(body: str) -> list[str]:
@@ -237,6 +266,7 @@ def portal_links(body: str) -> list[str]:
 
 def init_mail(app: Flask) -> None:
     app.jinja_env.filters["portal_links"] = portal_links
+    app.extensions[_THREADS] = set()
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_rollback", _after_rollback)
