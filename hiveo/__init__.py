@@ -62,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     from .documents.views import bp as documents_bp
     from .mail import cli as mail_cli
     from .mail.views import bp as mail_bp
+    from .members.views import bp as members_bp
     from .organisations import cli as organisations_cli
     from .organisations.views import bp as organisations_bp
     from .review.views import bp as review_bp
@@ -74,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(review_bp)
     app.register_blueprint(sync_bp)
     app.register_blueprint(mail_bp)
+    app.register_blueprint(members_bp)
     auth_cli.register(app)
     organisations_cli.register(app)
     documents_cli.register(app)

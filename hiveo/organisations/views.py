@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from ..fragments import cached_fragment, company_key
 from ..htmx import fragment_response, is_partial
+from ..members.services import members_section
 from ..sync.state import SyncState, sync_state
 from ..web import page_number
 from .services import (
@@ -62,4 +63,4 @@ def company(siren: str) -> Response:
     sync = sync_state(access.company.id) if access.has_provider_links else SyncState.none()
     return render_template("organisations/company.html", access=access,
                            company=access.company, establishments=establishments, sync=sync,
-                           query=query)
+                           query=query, members=members_section(access.company.id))
