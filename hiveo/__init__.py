@@ -60,6 +60,7 @@ def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .documents import cli as documents_cli
     from .documents.views import bp as documents_bp
+    from .establishments.views import bp as establishments_bp
     from .mail import cli as mail_cli
     from .mail.views import bp as mail_bp
     from .members.views import bp as members_bp
@@ -76,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sync_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(members_bp)
+    app.register_blueprint(establishments_bp)
     auth_cli.register(app)
     organisations_cli.register(app)
     documents_cli.register(app)

@@ -258,7 +258,8 @@ def _statement(sql: str) -> reads.Query:
 
 
 def establishments_page(
-    company: CompanyRef | Company, *, query: str = "", page: int = 1, per_page: int = 50
+    company: CompanyRef | Company, *, query: str = "", page: int = 1, per_page: int = 50,
+    include_closed: bool = False,
 ) -> Page:
     """One page of the company's establishments (rows with attributes), in two queries.
 
@@ -268,6 +269,7 @@ def establishments_page(
     terms = search_terms(query)
     where = " AND ".join(
         ["company_id = :company_id"]
+        + ([] if include_closed else ["closed_at IS NULL"])
         + [f"search_text LIKE :term{index} ESCAPE '\\'" for index in range(len(terms))]
     )
     params: dict[str, object] = {"company_id": company.id}
@@ -277,8 +279,52 @@ def establishments_page(
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     rows = reads.rows(
-        _statement("SELECT id, siret, name, address, postal_code, city FROM establishments "
+        _statement("SELECT id, siret, name, address, postal_code, city, closed_at "
+                   "FROM establishments "
                    f"WHERE {where} ORDER BY siret LIMIT :limit OFFSET :offset"),
         {**params, "limit": per_page, "offset": (page - 1) * per_page},
     )
     return Page(rows, total, page, per_page, (query or "").strip()[:100])
+
+
+def _establishment_of(company: CompanyRef | Company, siret: str) -> Establishment:
+    establishment = db.session.scalar(select(Establishment).where(
+        Establishment.company_id == company.id, Establishment.siret == siret))
+    if establishment is None:
+        raise OrganisationError(f"L'établissement de SIRET {siret} n'existe pas dans "
+                                "cette entreprise.")
+    return establishment
+
+
+def update_establishment(company: CompanyRef | Company, siret: str, *, name: str,
+                         address: str = "", postal_code: str = "", city: str = ""
+                         ) -> Establishment:
+    """Change what people call an establishment and where it is; its SIRET never changes."""
+    establishment = _establishment_of(company, siret)
+    name = (name or "").strip()
+    if not name:
+        raise OrganisationError("Le nom de l'établissement est obligatoire.")
+    establishment.name = name[:200]
+    establishment.address = (address or "").strip()[:300]
+    establishment.postal_code = (postal_code or "").strip()[:10]
+    establishment.city = (city or "").strip()[:120]
+    establishment.search_text = search_text_for(establishment.name, establishment.siret,
+                                                establishment.postal_code, establishment.city)
+    return establishment
+
+
+def close_establishment(company: CompanyRef | Company, siret: str, when) -> Establishment:
+    """Mark an establishment closed: kept with its documents, hidden from lists by default."""
+    establishment = _establishment_of(company, siret)
+    if establishment.closed_at is not None:
+        raise OrganisationError("Cet établissement est déjà fermé.")
+    establishment.closed_at = when
+    return establishment
+
+
+def reopen_establishment(company: CompanyRef | Company, siret: str) -> Establishment:
+    establishment = _establishment_of(company, siret)
+    if establishment.closed_at is None:
+        raise OrganisationError("Cet établissement n'est pas fermé.")
+    establishment.closed_at = None
+    return establishment

@@ -51,11 +51,13 @@ def company(siren: str) -> Response:
     if session.get("dossier_siren") != access.company.siren:
         session["dossier_siren"] = access.company.siren
     query, number = request.args.get("q", "").strip()[:100], page_number()
+    closed = request.args.get("fermes") == "1"
     establishments = cached_fragment(
         "organisations/_establishments.html",
-        key=(*key, query, number) if (key := company_key(access)) else None,
-        context=lambda: {"access": access, "company": access.company, "page": establishments_page(
-            access.company, query=query, page=number,
+        key=(*key, query, number, closed) if (key := company_key(access)) else None,
+        context=lambda: {"access": access, "company": access.company, "closed": closed,
+                         "page": establishments_page(
+            access.company, query=query, page=number, include_closed=closed,
             per_page=current_app.config["ESTABLISHMENTS_PER_PAGE"])},
     )
     if is_partial():
@@ -63,4 +65,4 @@ def company(siren: str) -> Response:
     sync = sync_state(access.company.id) if access.has_provider_links else SyncState.none()
     return render_template("organisations/company.html", access=access,
                            company=access.company, establishments=establishments, sync=sync,
-                           query=query, members=members_section(access.company.id))
+                           query=query, closed=closed, members=members_section(access.company.id))

@@ -50,6 +50,9 @@ ROUTES = {
     "members.invitation_resend": "company_admin",
     "members.invitation_revoke": "company_admin",
     "mail.outbox": "operator",
+    "establishments.add": "company_admin",
+    "establishments.edit": "company_admin",
+    "establishments.close": "company_admin",
     "mail.demo_mailbox": "demo",
 }
 # Reachable without signing in (the demo mailbox answers 404 unless the demo turns it on).
