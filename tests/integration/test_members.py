@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hiveo.extensions import db
 from hiveo.mail.outbox import wait_for_sends
@@ -260,3 +260,46 @@ def test_a_membership_of_another_company_cannot_be_touched(app, client, cast):
     assert response.status_code == 409
     with app.app_context():
         assert db.session.get(Membership, charlie).role == "admin"
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, cast):
+    import threading
+
+    from hiveo.extensions import begin_write
+    from hiveo.members.services import MemberError
+    from hiveo.members.services import change_role as demote
+    from hiveo.organisations.services import CompanyRef
+
+    with app.app_context():
+        bob = db.session.scalar(select(Membership).join(User).where(User.email == cast.bob))
+        bob.role = "admin"
+        db.session.commit()
+    alice_id, bob_id = membership_id(app, cast.alice), membership_id(app, cast.bob)
+    acme = CompanyRef(cast.acme_id, ACME, "Acme Nettoyage")
+    barrier, outcomes = threading.Barrier(2), []
+
+    def step_down(actor: str, target: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            begin_write()
+            try:
+                demote(acme, target, "member", db.session.scalar(
+                    select(User).where(User.email == actor)))
+                db.session.commit()
+                outcomes.append("done")
+            except MemberError:
+                db.session.rollback()
+                outcomes.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=step_down, args=(cast.alice, bob_id)),
+               threading.Thread(target=step_down, args=(cast.bob, alice_id))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["done", "refused"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Membership.id)).where(
+            Membership.company_id == cast.acme_id, Membership.role == "admin")) == 1
