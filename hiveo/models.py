@@ -159,6 +159,8 @@ class Establishment(db.Model):
         CheckConstraint("length(siret) = 14", name="siret_length"),
         # The company page lists a company's establishments ordered by SIRET.
         Index("ix_establishments_company_id_siret", "company_id", "siret"),
+        # ...and, by default, only the open ones (closed_at IS NULL is an equality here).
+        Index("ix_establishments_company_id_closed_at_siret", "company_id", "closed_at", "siret"),
     )
 
     def __repr__(self) -> str:

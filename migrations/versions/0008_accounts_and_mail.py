@@ -21,6 +21,8 @@ def upgrade():
     op.add_column('users', sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('establishments',
                   sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True))
+    op.create_index('ix_establishments_company_id_closed_at_siret', 'establishments',
+                    ['company_id', 'closed_at', 'siret'])
 
     op.create_table(
         'outbox_messages',
@@ -111,5 +113,6 @@ def downgrade():
     op.drop_index('ix_outbox_messages_created_at', table_name='outbox_messages')
     op.drop_index('ix_outbox_messages_status_next_attempt_at', table_name='outbox_messages')
     op.drop_table('outbox_messages')
+    op.drop_index('ix_establishments_company_id_closed_at_siret', table_name='establishments')
     op.drop_column('establishments', 'closed_at')
     op.drop_column('users', 'last_login_at')
