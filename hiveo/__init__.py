@@ -18,6 +18,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from .clitools import refuse_control_characters
     from .config import load_settings
     from .extensions import init_extensions
+    from .mail.outbox import init_mail
     from .models import render_migration_item
     from .security import init_security
     from .web import init_web
@@ -46,6 +47,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_rate_limit(app)
     init_security(app)
     init_web(app)
+    init_mail(app)
     _register_blueprints(app)
     refuse_control_characters(app.cli)
     return app
@@ -57,6 +59,10 @@ def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .documents import cli as documents_cli
     from .documents.views import bp as documents_bp
+    from .establishments.views import bp as establishments_bp
+    from .mail import cli as mail_cli
+    from .mail.views import bp as mail_bp
+    from .members.views import bp as members_bp
     from .organisations import cli as organisations_cli
     from .organisations.views import bp as organisations_bp
     from .review.views import bp as review_bp
@@ -68,10 +74,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(sync_bp)
+    app.register_blueprint(mail_bp)
+    app.register_blueprint(members_bp)
+    app.register_blueprint(establishments_bp)
     auth_cli.register(app)
     organisations_cli.register(app)
     documents_cli.register(app)
     sync_cli.register(app)
+    mail_cli.register(app)
     maintenance.register(app)
     _register_demo_command(app)
 

@@ -78,6 +78,30 @@ def _secret_key(instance_dir: Path) -> str:
     return key
 
 
+def _smtp_url(environ: Mapping[str, str]) -> str:
+    """Empty (keep messages in the outbox), smtp://... (STARTTLS) or smtps://... (TLS)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    url = env_str(environ, "HIVEO_SMTP_URL")
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError("HIVEO_SMTP_URL must be smtp://[user:password@]host[:port] or "
+                          f"smtps://..., not {parts.scheme or url!r}:...")
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        raise ConfigError("HIVEO_SMTP_URL has a port that is not a number") from None
+    starttls = parse_qs(parts.query).get("starttls", ["yes"])[0]
+    if starttls not in ("yes", "no"):
+        raise ConfigError("HIVEO_SMTP_URL: ?starttls= must be yes or no")
+    if starttls == "no" and parts.username:
+        raise ConfigError("HIVEO_SMTP_URL: a password is never sent without TLS "
+                          "(remove ?starttls=no or the credentials)")
+    return url
+
+
 def default_instance_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "instance"
 
@@ -143,6 +167,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "PDF_CHECK_TIMEOUT": env_float(env, "HIVEO_PDF_CHECK_TIMEOUT", 20.0, minimum=1.0),
         "PDF_CHECK_MEMORY_MB": env_int(env, "HIVEO_PDF_CHECK_MEMORY_MB", 512, minimum=128),
         "ESTABLISHMENTS_PER_PAGE": env_int(env, "HIVEO_ESTABLISHMENTS_PER_PAGE", 50, minimum=5),
+        # E-mail (hiveo/mail): empty SMTP_URL keeps every message in the outbox.
+        "SMTP_URL": _smtp_url(env),
+        "SMTP_TIMEOUT": env_float(env, "HIVEO_SMTP_TIMEOUT", 10.0, minimum=0.1),
+        "MAIL_FROM": env_str(env, "HIVEO_MAIL_FROM") or "hiveo <no-reply@hiveo.invalid>",
+        "MAIL_MAX_ATTEMPTS": env_int(env, "HIVEO_MAIL_MAX_ATTEMPTS", 5, minimum=1),
+        "MAIL_RETRY_SECONDS": env_int(env, "HIVEO_MAIL_RETRY_SECONDS", 60, minimum=1),
+        "BASE_URL": (env_str(env, "HIVEO_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "INVITATION_DAYS": env_int(env, "HIVEO_INVITATION_DAYS", 7, minimum=1),
+        "RESET_MAX_PER_IP": env_int(env, "HIVEO_RESET_MAX_PER_IP", 10, minimum=1),
+        "RESET_MAX_PER_ADDRESS": env_int(env, "HIVEO_RESET_MAX_PER_ADDRESS", 3, minimum=1),
+        # The demo's "Courriels envoyés" page: never on unless the demo asks for it.
+        "DEMO_MAILBOX": env_bool(env, "HIVEO_DEMO_MAILBOX", False),
         "ARGON2_PROFILE": "default",
         "WTF_CSRF_TIME_LIMIT": None,
     }

@@ -91,6 +91,7 @@ class User(UserMixin, Model):
     # Part of the login cookie; rotating it signs every session of the user out.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", lazy="raise_on_sql"
@@ -160,6 +161,8 @@ class Establishment(Model):
     # Lower-cased, accent-free "name siret city": one LIKE serves the search box.
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A closed establishment is kept with its documents, hidden from lists by default.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     company: Mapped[Company] = relationship(back_populates="establishments", lazy="raise_on_sql")
 
@@ -167,6 +170,8 @@ class Establishment(Model):
         CheckConstraint("length(siret) = 14", name="siret_length"),
         # The company page lists a company's establishments ordered by SIRET.
         Index("ix_establishments_company_id_siret", "company_id", "siret"),
+        # ...and, by default, only the open ones (closed_at IS NULL is an equality here).
+        Index("ix_establishments_company_id_closed_at_siret", "company_id", "closed_at", "siret"),
     )
 
     def __repr__(self) -> str:
@@ -398,18 +403,134 @@ class SyncRun(Model):
         return {name: getattr(self, name) for name in self.COUNTS}
 
 
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(db.Model):
+    """One e-mail, written in the transaction of the change that causes it (hiveo/mail).
+
+    A sender claims a row (claimed_by, claimed_at) before talking to the SMTP
+    server, so that two senders never send one message.
+    """
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    reply_to: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("status in ('pending', 'sent', 'failed')", name="status_known"),
+        Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_messages_created_at", "created_at"),
+    )
+
+
+class TokenPurpose(enum.StrEnum):
+    PASSWORD_RESET = "password_reset"
+    INVITATION = "invitation"
+    EMAIL_CHANGE = "email_change"
+
+
+class AccountToken(db.Model):
+    """A single-use secret sent by e-mail; only its SHA-256 is stored (hiveo/auth/tokens.py)."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The address the link was sent to: the token is only good for it.
+    email: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True
+    )
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(
+            "purpose in ('password_reset', 'invitation', 'email_change')", name="purpose_known"
+        ),
+        Index("ix_account_tokens_user_id", "user_id"),
+        Index("ix_account_tokens_invitation_id", "invitation_id"),
+    )
+
+
+class Invitation(db.Model):
+    """An admin's invitation of an e-mail address into a company, with a role."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(10), default=Role.MEMBER.value)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    company: Mapped[Company] = relationship(lazy="raise_on_sql")
+    invited_by: Mapped[User | None] = relationship(lazy="raise_on_sql")
+
+    __table_args__ = (
+        CheckConstraint("role in ('admin', 'member')", name="role_known"),
+        Index("ix_invitations_company_id_email", "company_id", "email"),
+    )
+
+
+class RateCounter(db.Model):
+    """A fixed-window counter (per IP, per address...) raised atomically in SQL."""
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(default=0)
+
+
 __all__ = [
+    "AccountToken",
     "AuditEvent",
     "Company",
     "Document",
     "Establishment",
+    "Invitation",
     "LoginThrottle",
     "Membership",
+    "OutboxMessage",
+    "OutboxStatus",
     "ProviderLink",
+    "RateCounter",
     "ReviewState",
     "Role",
     "Source",
     "SyncRun",
+    "TokenPurpose",
     "UTCDateTime",
     "User",
     "slot_key",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import NoReturn
 
 from flask import (
     Flask,
@@ -17,9 +16,11 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, default_exceptions
+from werkzeug.exceptions import HTTPException
 
+from .core.errors import abort_fr
 from .core.inputs import CONTROL_REFUSAL, BoundedIntConverter, has_control_characters, parse_id
+from .core.tenancy import landing_url
 from .core.text import format_date, format_datetime, plural, size_fr
 from .htmx import is_htmx
 from .identifiers import format_siren, format_siret
@@ -46,13 +47,6 @@ _ERROR_TEXTS = {
         "Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez plus tard.",
     ),
 }
-
-
-def abort_fr(status: int, message: str) -> NoReturn:
-    """Stop the request with an error page that shows `message` (French)."""
-    exception = default_exceptions[status](description=message)
-    exception.french = True  # type: ignore[attr-defined]
-    raise exception
 
 
 def page_number() -> int:
@@ -150,5 +144,7 @@ def init_web(app: Flask) -> None:
     @app.get("/")
     def index() -> Response:
         if current_user.is_authenticated:
-            return redirect(url_for("organisations.index"))
+            return redirect(landing_url(current_user))
         return redirect(url_for("auth.login"))
+
+

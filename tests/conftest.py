@@ -157,6 +157,9 @@ def running_app(backend: str, tmp_path: Path, **overrides) -> Iterator[Flask]:
     try:
         yield app
     finally:
+        from hiveo.mail.outbox import wait_for_sends
+
+        wait_for_sends(app)
         with app.app_context():
             db.session.remove()
             empty_database()
@@ -257,3 +260,13 @@ def simulator() -> Iterator[SimulatorHandle]:
     yield SimulatorHandle(sim, url)
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def mail_server():
+    """A real SMTP server on loopback (aiosmtpd); point SMTP_URL at `mail_server.url`."""
+    from tests.mailserver import MailServer
+
+    server = MailServer().start()
+    yield server
+    server.stop()

@@ -19,7 +19,7 @@ users = AppGroup("users", help="Comptes utilisateurs.")
 
 @users.command("add", help="Crée un compte, éventuellement membre d'une entreprise.")
 @click.argument("email")
-@click.option("--password", required=True, help="Mot de passe (10 caractères au moins).")
+@click.option("--password", required=True, help="Mot de passe (12 caractères au moins).")
 @click.option("--name", default="", help="Nom affiché.")
 @click.option("--company", "siren", default=None, help="SIREN de l'entreprise à rejoindre.")
 @click.option(
@@ -60,7 +60,7 @@ def users_add(
 
 @users.command("set-password", help="Change le mot de passe d'un compte (et ferme ses sessions).")
 @click.argument("email")
-@click.option("--password", required=True, help="Nouveau mot de passe (10 caractères au moins).")
+@click.option("--password", required=True, help="Nouveau mot de passe (12 caractères au moins).")
 def users_set_password(email: str, password: str) -> None:
     begin_write()
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))

@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import functools
 import time
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app, request
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy import bindparam, text
 from werkzeug.exceptions import TooManyRequests
+
+from ..extensions import db
+from ..models import UTCDateTime, utcnow
 
 _EXTENSION = "hiveo_login_rate_limit"
 
@@ -57,3 +62,26 @@ def per_worker_warning(workers: int, storage_uri: str) -> str | None:
 def init_rate_limit(app: Flask) -> None:
     app.extensions[_EXTENSION] = FixedWindowRateLimiter(
         storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
+
+
+_COUNT_SQL = text(
+    "INSERT INTO rate_counters (key, window_started_at, count) VALUES (:key, :now, 1) "
+    "ON CONFLICT (key) DO UPDATE SET "
+    "count = CASE WHEN rate_counters.window_started_at <= :cutoff THEN 1 "
+    "ELSE rate_counters.count + 1 END, "
+    "window_started_at = CASE WHEN rate_counters.window_started_at <= :cutoff THEN :now "
+    "ELSE rate_counters.window_started_at END "
+    "RETURNING count"
+).bindparams(bindparam("now", type_=UTCDateTime), bindparam("cutoff", type_=UTCDateTime))
+
+
+def count_hit(key: str, window_seconds: int, *, now: datetime | None = None) -> int:
+    """Count one hit on `key` in a fixed window; returns the hits so far in that window.
+
+    One statement: concurrent hits never read the same count (no read-modify-write).
+    The counter lives in the database, so it holds across workers. Caller commits.
+    """
+    now = now or utcnow()
+    return db.session.execute(_COUNT_SQL, {
+        "key": key[:300], "now": now, "cutoff": now - timedelta(seconds=window_seconds),
+    }).scalar_one()

@@ -15,25 +15,49 @@ from flask import (
 from flask import session as flask_session
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..core.tenancy import landing_url
 from ..extensions import db
 from ..htmx import redirect_after_post
-from ..models import User
-from .forms import LoginForm, PasswordChangeForm
+from ..models import TokenPurpose, User
+from . import tokens
+from .forms import (
+    ConfirmForm,
+    EmailChangeForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NameForm,
+    NewPasswordForm,
+    PasswordChangeForm,
+)
 from .ratelimit import check_login_rate
-from .services import AccountError, authenticate, change_password
+from .services import (
+    AccountError,
+    TooManyResetRequests,
+    authenticate,
+    change_name,
+    change_password,
+    confirm_email_change,
+    link_problem_text,
+    password_change_errors,
+    request_email_change,
+    request_password_reset,
+    reset_password,
+    token_user,
+)
 
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never another host, never a scheme."""
+def _safe_next(target: str | None, user: User | None = None) -> str:
+    """Only a path on this site: never another host, never a scheme. Else the landing page."""
+    fallback = landing_url(user) if user is not None else url_for("index")
     if not target:
-        return url_for("organisations.index")
+        return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("organisations.index")
+        return fallback
     if "\\" in target or any(ord(ch) < 32 for ch in target):
-        return url_for("organisations.index")
+        return fallback
     return target
 
 
@@ -67,7 +91,7 @@ def login() -> Response | str:
                 flask_session.clear()
                 login_user(result.user)
                 flask_session.permanent = True
-                return redirect(_safe_next(request.args.get("next")), code=303)
+                return redirect(_safe_next(request.args.get("next"), result.user), code=303)
             else:
                 form.form_errors.append("Adresse e-mail ou mot de passe incorrect.")
     return render_template("auth/login.html", form=form), status
@@ -86,32 +110,147 @@ def logout() -> Response:
     return redirect_after_post(url_for("auth.login"))
 
 
+def _account_page(status: int = 200, **forms) -> tuple[str, int]:
+    user = db.session.get(User, current_user.id)
+    pending = tokens.pending_email_change(user.id)
+    context = {"password_form": PasswordChangeForm(formdata=None), "name_form": NameForm(
+        formdata=None, data={"name": user.name}), "email_form": EmailChangeForm(formdata=None),
+        "user": user, "pending_email": pending}
+    context.update(forms)
+    return render_template("auth/account.html", **context), status
+
+
 @bp.route("/compte", methods=["GET", "POST"])
 @login_required
-def account() -> Response | str:
+def account() -> Response | tuple[str, int]:
+    """The account page; a POST changes the password, every field's problem shown at once."""
+    if request.method == "GET":
+        return _account_page()
     form = PasswordChangeForm()
-    status = 200
+    form.validate()
+    user = db.session.get(User, current_user.id)
+    profile = current_app.config["ARGON2_PROFILE"]
+    for name, message in password_change_errors(user, form.current_password.data,
+                                                form.new_password.data, profile=profile).items():
+        field = getattr(form, name)
+        if field.data:  # an empty field already says it is required
+            field.errors = [*field.errors, message]
+    if form.csrf_token.errors or any(f.errors for f in form if f.name != "csrf_token"):
+        db.session.rollback()
+        return _account_page(422, password_form=form)
+    change_password(user, form.current_password.data, form.new_password.data, profile=profile)
+    db.session.commit()
+    # Other sessions die with the old token; this one carries the new one.
+    login_user(user)
+    flash("Votre mot de passe a été modifié. Vos autres sessions ont été fermées.", "success")
+    return redirect(url_for("auth.account"), code=303)
+
+
+@bp.post("/compte/nom")
+@login_required
+def account_name() -> Response | tuple[str, int]:
+    form = NameForm()
+    if form.validate_on_submit():
+        try:
+            change_name(db.session.get(User, current_user.id), form.name.data)
+        except AccountError as error:
+            form.name.errors = [str(error)]
+        else:
+            db.session.commit()
+            flash("Votre nom a été modifié.", "success")
+            return redirect(url_for("auth.account"), code=303)
+    db.session.rollback()
+    return _account_page(422, name_form=form)
+
+
+@bp.post("/compte/adresse")
+@login_required
+def email_change() -> Response | tuple[str, int]:
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        try:
+            address = request_email_change(
+                db.session.get(User, current_user.id), form.new_email.data, form.password.data,
+                base_url=current_app.config["BASE_URL"],
+                profile=current_app.config["ARGON2_PROFILE"])
+        except AccountError as error:
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Un lien de confirmation a été envoyé à {address}. Votre adresse change "
+                  "quand vous l'ouvrez.", "success")
+            return redirect(url_for("auth.account"), code=303)
+    db.session.rollback()
+    return _account_page(422, email_form=form)
+
+
+def _link_problem(check) -> tuple[str, int]:
+    status = 404 if check.problem == tokens.TokenProblem.UNKNOWN else 410
+    return render_template("auth/link_problem.html", text=link_problem_text(check)), status
+
+
+@bp.route("/compte/adresse/<token>", methods=["GET", "POST"])
+def email_confirm(token: str) -> Response | tuple[str, int]:
+    check = tokens.check(TokenPurpose.EMAIL_CHANGE, token)
+    if not check.ok:
+        return _link_problem(check)
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            user = confirm_email_change(token)
+        except AccountError as error:
+            db.session.rollback()
+            return render_template("auth/link_problem.html", text=str(error)), 409
+        db.session.commit()
+        flash(f"L'adresse de votre compte est désormais {user.email}.", "success")
+        target = "auth.account" if current_user.is_authenticated else "auth.login"
+        return redirect(url_for(target), code=303)
+    return render_template("auth/email_confirm.html", form=form, email=check.token.email)
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+def forgot_password() -> Response | tuple[str, int]:
+    form = ForgotPasswordForm()
     if request.method == "POST":
-        status = 422
+        if not form.validate_on_submit():
+            return render_template("auth/forgot.html", form=form), 422
+        try:
+            request_password_reset(
+                form.email.data, request.remote_addr or "unknown",
+                max_per_ip=current_app.config["RESET_MAX_PER_IP"],
+                max_per_address=current_app.config["RESET_MAX_PER_ADDRESS"],
+                base_url=current_app.config["BASE_URL"])
+        except TooManyResetRequests as error:
+            db.session.commit()  # the counter counts refused requests too
+            form.form_errors.append(str(error))
+            return render_template("auth/forgot.html", form=form), 429
+        db.session.commit()
+        return render_template("auth/forgot_sent.html")
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/mot-de-passe-oublie/<token>", methods=["GET", "POST"])
+def reset(token: str) -> Response | tuple[str, int]:
+    check = tokens.check(TokenPurpose.PASSWORD_RESET, token)
+    if token_user(check) is None:
+        return _link_problem(check if not check.ok else tokens.TokenCheck(
+            None, tokens.TokenProblem.UNKNOWN))
+    form = NewPasswordForm()
+    if request.method == "POST":
         if form.validate_on_submit():
-            user = db.session.get(User, current_user.id)
             try:
-                change_password(
-                    user,
-                    form.current_password.data,
-                    form.new_password.data,
-                    profile=current_app.config["ARGON2_PROFILE"],
-                )
+                user = reset_password(token, form.new_password.data,
+                                      profile=current_app.config["ARGON2_PROFILE"])
             except AccountError as error:
                 db.session.rollback()
-                form.form_errors.append(str(error))
+                form.new_password.errors = [*form.new_password.errors, str(error)]
             else:
                 db.session.commit()
-                # Other sessions die with the old token; this one carries the new one.
+                flask_session.clear()
                 login_user(user)
-                flash(
-                    "Votre mot de passe a été modifié. Vos autres sessions ont été fermées.",
-                    "success",
-                )
-                return redirect(url_for("auth.account"), code=303)
-    return render_template("auth/account.html", form=form), status
+                flask_session.permanent = True
+                flash("Votre mot de passe a été changé. Toutes vos autres sessions ont été "
+                      "fermées.", "success")
+                return redirect(landing_url(user), code=303)
+        return render_template("auth/reset.html", form=form), 422
+    return render_template("auth/reset.html", form=form)

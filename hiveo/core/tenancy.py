@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort
+from flask import abort, url_for
 from flask_login import current_user
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Company, Membership, Role, User
-from ..web import abort_fr
+from .errors import abort_fr
 from .inputs import ascii_digits
 
 ADMINS_ONLY = "Réservé aux administrateurs de l'entreprise."
@@ -79,3 +79,13 @@ def admin_required(siren: str) -> CompanyAccess:
     if not access.is_admin:
         abort_fr(403, ADMINS_ONLY)
     return access
+
+
+def landing_url(user: User) -> str:
+    """Where a signed-in person starts: operators at the queue, one company at its page."""
+    if user.is_operator:
+        return url_for("review.queue")
+    memberships = memberships_of(user)
+    if len(memberships) == 1:
+        return url_for("organisations.company", siren=memberships[0].company.siren)
+    return url_for("organisations.index")

@@ -62,6 +62,9 @@ def main() -> None:
         "HIVEO_ATTESTATION_LEGALE_TOKEN": sim.al_token,
         "HIVEO_ACTRADIS_URL": simulator_url,
         "HIVEO_ACTRADIS_API_KEY": sim.actradis_key,
+        # No SMTP server: e-mails stay in the outbox, shown on the demo's mailbox page.
+        "HIVEO_DEMO_MAILBOX": "1",
+        "HIVEO_BASE_URL": f"http://127.0.0.1:{PORTAL_PORT}",
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
@@ -88,6 +91,9 @@ def main() -> None:
     print()
     print(f"Portail : http://127.0.0.1:{PORTAL_PORT}   (Ctrl-C pour tout arrêter)")
     print(f"Simulateur des plateformes Attestation Légale et Actradis : {simulator_url}")
+    if not app.config["SMTP_URL"]:
+        print(f"Courriels (invitations, mots de passe oubliés) : aucun ne part, lisez-les sur "
+              f"http://127.0.0.1:{PORTAL_PORT}/demo/courriels")
     sys.stdout.flush()
     try:
         with contextlib.suppress(KeyboardInterrupt):

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from ..core import clock
+from ..core.errors import abort_fr
 from ..core.tenancy import CompanyAccess, companies_of, member_required
 from ..dossier import services
 from ..dossier.catalogue import CATALOGUE
@@ -31,7 +32,7 @@ from ..htmx import is_partial, redirect_after_post, render, render_fragment
 from ..models import Document, Establishment
 from ..providers import PROVIDERS
 from ..security import FILE_CONTENT_SECURITY_POLICY
-from ..web import abort_fr, page_number
+from ..web import page_number
 from .forms import NO_REPLACEMENT, UploadForm
 
 bp = Blueprint("documents", __name__)

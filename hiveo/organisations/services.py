@@ -171,7 +171,8 @@ def search_terms(query: str) -> list[str]:
 
 
 def establishments_page(
-    company: Company, *, query: str = "", page: int = 1, per_page: int = 50
+    company: Company, *, query: str = "", page: int = 1, per_page: int = 50,
+    include_closed: bool = False,
 ) -> Page:
     """One page of the company's establishments (rows with attributes), in one statement.
 
@@ -180,11 +181,14 @@ def establishments_page(
     LIMIT. A page past the end costs a second statement, for the last page.
     """
     where = [Establishment.company_id == company.id, *establishment_filter(query)]
+    if not include_closed:
+        where.append(Establishment.closed_at.is_(None))
     total_column = (select(func.count(Establishment.id)).where(*where)
                     .scalar_subquery().label("total"))
     statement = (
         select(Establishment.id, Establishment.siret, Establishment.name, Establishment.address,
-               Establishment.postal_code, Establishment.city, total_column)
+               Establishment.postal_code, Establishment.city, Establishment.closed_at,
+               total_column)
         .where(*where).order_by(Establishment.siret).limit(per_page)
     )
     page = max(1, page)
@@ -208,3 +212,46 @@ def establishment_filter(query: str) -> list:
         Establishment.search_text.like(f"%{like_escape(term)}%", escape="\\")
         for term in search_terms(query)
     ]
+
+
+def _establishment_of(company: Company, siret: str) -> Establishment:
+    establishment = db.session.scalar(select(Establishment).where(
+        Establishment.company_id == company.id, Establishment.siret == siret))
+    if establishment is None:
+        raise OrganisationError(f"L'établissement de SIRET {siret} n'existe pas dans "
+                                "cette entreprise.")
+    return establishment
+
+
+def update_establishment(company: Company, siret: str, *, name: str,
+                         address: str = "", postal_code: str = "", city: str = ""
+                         ) -> Establishment:
+    """Change what people call an establishment and where it is; its SIRET never changes."""
+    establishment = _establishment_of(company, siret)
+    name = (name or "").strip()
+    if not name:
+        raise OrganisationError("Le nom de l'établissement est obligatoire.")
+    establishment.name = name[:200]
+    establishment.address = (address or "").strip()[:300]
+    establishment.postal_code = (postal_code or "").strip()[:10]
+    establishment.city = (city or "").strip()[:120]
+    establishment.search_text = search_text_for(establishment.name, establishment.siret,
+                                                establishment.postal_code, establishment.city)
+    return establishment
+
+
+def close_establishment(company: Company, siret: str, when) -> Establishment:
+    """Mark an establishment closed: kept with its documents, hidden from lists by default."""
+    establishment = _establishment_of(company, siret)
+    if establishment.closed_at is not None:
+        raise OrganisationError("Cet établissement est déjà fermé.")
+    establishment.closed_at = when
+    return establishment
+
+
+def reopen_establishment(company: Company, siret: str) -> Establishment:
+    establishment = _establishment_of(company, siret)
+    if establishment.closed_at is None:
+        raise OrganisationError("Cet établissement n'est pas fermé.")
+    establishment.closed_at = None
+    return establishment

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from ..core.tenancy import member_required, memberships_of
 from ..htmx import is_partial, render, render_fragment
+from ..members.services import members_section
 from ..sync.state import SyncState, sync_state
 from ..web import page_number
 from .services import establishments_page, organisations_of
@@ -27,11 +28,14 @@ def company(siren: str) -> Response:
     if session.get("dossier_siren") != access.company.siren:
         session["dossier_siren"] = access.company.siren
     query, number = request.args.get("q", "").strip()[:100], page_number()
-    page = establishments_page(access.company, query=query, page=number,
+    closed = request.args.get("fermes") == "1"
+    page = establishments_page(access.company, query=query, page=number, include_closed=closed,
                                per_page=current_app.config["ESTABLISHMENTS_PER_PAGE"])
-    context = {"access": access, "company": access.company, "page": page, "query": query}
+    context = {"access": access, "company": access.company, "page": page, "query": query,
+               "closed": closed}
     if is_partial():
         return render_fragment("organisations/_establishments.html", **context)
     sync = (sync_state(access.company.id) if access.company.has_provider_links
             else SyncState.none())
-    return render_template("organisations/company.html", sync=sync, **context)
+    return render_template("organisations/company.html", sync=sync,
+                           members=members_section(access.company.id), **context)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from ..core import clock
+from ..core.errors import abort_fr
 from ..documents.forms import RefuseForm
 from ..documents.views import send_document_file
 from ..dossier import services
@@ -19,7 +20,7 @@ from ..dossier.states import document_state
 from ..extensions import db
 from ..htmx import render
 from ..models import Company, Document, Establishment, ReviewState, User
-from ..web import abort_fr, page_number
+from ..web import page_number
 
 bp = Blueprint("review", __name__, url_prefix="/operateur")
 PER_PAGE = 50

@@ -70,7 +70,8 @@ def sign_in(page, base_url, email="marie@example.com"):
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="Gérer mes organisations")).to_be_visible()
+    # Marie (two companies) lands on "Gérer mes organisations", Paul (one) on his company.
+    expect(profile_menu(page).locator("summary")).to_be_visible()
 
 
 def open_company(page) -> None:
@@ -200,7 +201,8 @@ def test_a_failed_reactivation_says_why_and_stays_on(watched_page, live_server, 
 def test_members_see_the_items_disabled_with_the_reason(watched_page, live_server, world):
     page = watched_page
     sign_in(page, live_server.url, "paul@example.com")
-    page.get_by_role("link", name="Acme Nettoyage").click()
+    # Paul belongs to Acme only: he lands on its page.
+    expect(page.get_by_role("heading", name="Acme Nettoyage", level=1)).to_be_visible()
     more_actions(page).click()
     item = page.get_by_role("button", name="Désactiver la synchronisation Attestation Légale")
     expect(item).to_be_disabled()

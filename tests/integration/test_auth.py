@@ -24,7 +24,8 @@ def test_login_page_has_labelled_fields(client):
 def test_it_logs_in_and_shows_organisations(client, cast):
     response = login(client, cast.alice)
     assert response.status_code == 303
-    assert response.headers["Location"].endswith("/organisations")
+    # Alice belongs to one company: she lands on its page.
+    assert response.headers["Location"].endswith("/organisations/732829320")
     page = client.get("/organisations").get_data(as_text=True)
     assert "Acme Nettoyage" in page
     assert "Menu du profil" in page
@@ -43,9 +44,9 @@ def test_it_redirects_only_to_local_next(client, cast):
     token = fetch_csrf(client)
     for target, expected in [
         ("/organisations/732829320", "/organisations/732829320"),
-        ("https://evil.example/x", "/organisations"),
-        ("//evil.example/x", "/organisations"),
-        ("/\\evil.example", "/organisations"),
+        ("https://evil.example/x", "/organisations/732829320"),
+        ("//evil.example/x", "/organisations/732829320"),
+        ("/\\evil.example", "/organisations/732829320"),
     ]:
         response = client.post(
             "/login",

@@ -104,7 +104,7 @@ def test_users_add_operator(app, runner):
     ("args", "message"),
     [
         (["not-an-email", "--password", "un mot de passe"], "n'est pas valide"),
-        (["a@example.com", "--password", "court"], "10 caractères"),
+        (["a@example.com", "--password", "court"], "12 caractères"),
         (["a@example.com", "--password", "un mot de passe", "--company", "999999999"],
          "clé de contrôle"),
         (["a@example.com", "--password", "un mot de passe", "--company", "732829320"],
@@ -153,7 +153,7 @@ def test_users_set_password_changes_it_and_signs_the_user_out(app, runner, cast)
 
 @pytest.mark.parametrize(("email", "password", "message"), [
     ("nobody@example.com", "un mot de passe long", "Aucun compte"),
-    ("bob@example.com", "court", "10 caractères"),
+    ("bob@example.com", "court", "12 caractères"),
 ])
 def test_users_set_password_refuses_bad_input(app, runner, cast, email, password, message):
     result = runner.invoke(args=["users", "set-password", email, "--password", password])

@@ -158,8 +158,9 @@ def test_company_page_query_count_does_not_grow_with_establishments(app, cast):
     for query in ("", "?q=lyon"):
         assert len({counts[(size, query)] for size in sizes}) == 1, counts
     # The user with their companies, then the page of establishments with their total
-    # (the company has no provider account: no sync query).
-    assert counts[(10_000, "")] == 2, counts
+    # (the company has no provider account: no sync query), then the "Membres" section:
+    # its members, its pending invitations, and its recent member history.
+    assert counts[(10_000, "")] == 5, counts
 
 
 def test_organisations_query_count_does_not_grow_with_companies(app, client, cast):

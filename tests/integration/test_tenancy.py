@@ -37,7 +37,26 @@ ROUTES = {
     "review.preview": "operator",
     "review.validate": "operator",
     "review.refuse": "operator",
+    "auth.forgot_password": "public",
+    "auth.reset": "public",
+    "auth.email_confirm": "public",
+    "auth.account_name": "signed_in",
+    "auth.email_change": "signed_in",
+    "members.accept": "invitation_link",
+    "members.invite_member": "company_admin",
+    "members.invite_page": "company_admin",
+    "members.member_role": "company_admin",
+    "members.member_remove": "company_admin",
+    "members.invitation_resend": "company_admin",
+    "members.invitation_revoke": "company_admin",
+    "mail.outbox": "operator",
+    "establishments.add": "company_admin",
+    "establishments.edit": "company_admin",
+    "establishments.close": "company_admin",
+    "mail.demo_mailbox": "demo",
 }
+# Reachable without signing in (the demo mailbox answers 404 unless the demo turns it on).
+PUBLIC_KINDS = ("public", "invitation_link", "demo")
 ROLES = ("anonymous", "member", "admin", "outsider", "operator")
 EMAILS = {"member": "bob@example.com", "admin": "alice@example.com",
           "outsider": "charlie@example.com", "operator": "olivia@example.com"}
@@ -47,6 +66,13 @@ OK = {200, 302, 303, 422}  # served, redirected after success, or a form asking 
 def expected(kind: str, role: str, method: str) -> set[int]:
     if kind == "public":
         return OK
+    if kind == "demo":
+        return {404}
+    if kind == "invitation_link":
+        # Anyone may open it; only its addressee (nobody in the cast) may act on it.
+        if method == "GET":
+            return {200}
+        return {422} if role == "anonymous" else {403}
     if role == "anonymous":
         return {302}
     if kind == "signed_in":
@@ -61,6 +87,12 @@ def expected(kind: str, role: str, method: str) -> set[int]:
 
 
 @pytest.fixture
+def app_overrides() -> dict:
+    # Every request signs in afresh: more of them than the per-IP sign-in limit allows.
+    return {"LOGIN_RATE_LIMIT": "1000 per minute"}
+
+
+@pytest.fixture
 def world(app, cast):
     with app.app_context():
         acme = db.session.scalar(select(Company).where(Company.siren == cast.acme))
@@ -69,10 +101,42 @@ def world(app, cast):
                                     linked=True, sync_enabled=True))
         document = make_document(acme, "KBIS", issue_date=date(2026, 11, 1), validated=False)
         foreign = make_document(globex, "KBIS", issue_date=date(2026, 11, 1))
+        links = _account_links(acme)
         db.session.commit()
         return {"siren": cast.acme, "siret": "73282932000017", "document_id": document.id,
                 "foreign_id": foreign.id, "provider": "attestation_legale",
-                "action": "desactiver", "filename": "css/app.css"}
+                "action": "desactiver", "filename": "css/app.css", **links}
+
+
+def _account_links(acme) -> dict:
+    """Live links of every kind, and a member and an invitation of Acme to act on."""
+    from datetime import timedelta
+
+    from hiveo.auth import tokens
+    from hiveo.demo.factories import make_user
+    from hiveo.members.services import invite
+    from hiveo.models import Membership, TokenPurpose, User
+
+    alice = db.session.scalar(select(User).where(User.email == "alice@example.com"))
+    # In no company, so that acting on their links changes nothing else; two of them, since
+    # confirming an e-mail change rightly kills the reset links sent to the old address.
+    dora = make_user("dora@example.com", profile="fast")
+    emil = make_user("emil@example.com", profile="fast")
+    invitation = invite(acme, alice, "pending@example.com", "member", days=7, base_url="")
+    addressed = invite(acme, alice, "newcomer@example.com", "member", days=7, base_url="")
+    return {
+        "membership_id": db.session.scalar(select(Membership.id).join(User).where(
+            User.email == "bob@example.com")),
+        "invitation_id": invitation.id,
+        "token_for": {
+            "auth.reset": tokens.issue(TokenPurpose.PASSWORD_RESET, dora.email,
+                                       timedelta(hours=1), user_id=dora.id),
+            "auth.email_confirm": tokens.issue(TokenPurpose.EMAIL_CHANGE, "emil@new.example",
+                                               timedelta(hours=1), user_id=emil.id),
+            "members.accept": tokens.issue(TokenPurpose.INVITATION, addressed.email,
+                                           timedelta(days=7), invitation_id=addressed.id),
+        },
+    }
 
 
 def every_route(app):
@@ -92,6 +156,7 @@ def request(app, role: str, rule, method: str, values: dict, *, htmx: bool = Fal
     client = app.test_client()
     if role != "anonymous":
         login(client, EMAILS[role])
+    values = {**values, "token": values.get("token_for", {}).get(rule.endpoint, "")}
     path = rule.build({k: v for k, v in values.items() if k in rule.arguments},
                       append_unknown=False)[1]
     headers = {"HX-Request": "true"} if htmx else {}
@@ -113,14 +178,14 @@ def test_each_role_gets_what_the_table_says(app, world, role):
         if response.status_code not in expected(kind, role, method):
             failures.append(f"{method} {rule.rule} as {role}: {response.status_code} "
                             f"(expected {sorted(expected(kind, role, method))})")
-        if role == "anonymous" and response.status_code == 302 and kind != "public":
+        if role == "anonymous" and response.status_code == 302 and kind not in PUBLIC_KINDS:
             assert "/login" in response.headers["Location"]
     assert failures == []
 
 
 def test_anonymous_fragments_get_401_with_a_redirect_for_htmx(app, world):
     for rule, method in every_route(app):
-        if ROUTES[rule.endpoint] == "public" or method != "GET":
+        if ROUTES[rule.endpoint] in PUBLIC_KINDS or method != "GET":
             continue
         response = request(app, "anonymous", rule, method, world, htmx=True)
         assert response.status_code == 401, rule.rule

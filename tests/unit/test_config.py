@@ -68,3 +68,43 @@ def test_cookie_flag_and_upload_limit_are_configurable(tmp_path):
     assert settings["MAX_UPLOAD_MB"] == 2
     assert settings["MAX_CONTENT_LENGTH"] > 2 * 1024 * 1024
     assert settings["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+
+
+def test_mail_is_off_by_default_and_the_demo_mailbox_too(tmp_path):
+    settings = load_settings({"HIVEO_INSTANCE_DIR": str(tmp_path)})
+    assert settings["SMTP_URL"] == ""
+    assert settings["DEMO_MAILBOX"] is False
+    assert settings["INVITATION_DAYS"] == 7
+    assert settings["MAIL_MAX_ATTEMPTS"] == 5
+
+
+@pytest.mark.parametrize("url", ["smtp://user:secret@mail.example:587", "smtps://mail.example",
+                                 "smtp://127.0.0.1:25?starttls=no"])
+def test_smtp_urls_that_are_accepted(tmp_path, url):
+    settings = load_settings({"HIVEO_INSTANCE_DIR": str(tmp_path), "HIVEO_SMTP_URL": url})
+    assert settings["SMTP_URL"] == url
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("http://mail.example", "smtp://"),
+    ("smtp://", "smtp://"),
+    ("smtp://mail.example:abc", "port"),
+    ("smtp://user:secret@mail.example:25?starttls=no", "never sent without TLS"),
+    ("smtp://mail.example?starttls=maybe", "starttls"),
+])
+def test_smtp_urls_that_stop_the_start_up(tmp_path, url, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings({"HIVEO_INSTANCE_DIR": str(tmp_path), "HIVEO_SMTP_URL": url})
+
+
+def test_smtp_settings_read_from_the_url():
+    from hiveo.mail.smtp import SmtpSettings
+
+    plain = SmtpSettings.from_url("smtp://marie%40x.fr:p%C3%A0ss@mail.example")
+    assert (plain.host, plain.port, plain.starttls, plain.implicit_tls) == (
+        "mail.example", 587, True, False)
+    assert (plain.username, plain.password) == ("marie@x.fr", "pàss")
+    tls = SmtpSettings.from_url("smtps://mail.example")
+    assert (tls.port, tls.implicit_tls, tls.starttls) == (465, True, False)
+    relay = SmtpSettings.from_url("smtp://127.0.0.1:25?starttls=no")
+    assert (relay.port, relay.starttls) == (25, False)

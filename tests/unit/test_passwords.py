@@ -26,5 +26,32 @@ def test_garbage_hash_does_not_verify():
 
 
 def test_short_passwords_are_refused_in_french():
-    assert "10 caractères" in password_problem("court")
+    assert "12 caractères" in password_problem("court")
     assert password_problem("assez long pour passer") is None
+
+
+def test_eleven_characters_are_refused_and_twelve_accepted():
+    assert "12 caractères" in password_problem("onze-lettre")
+    assert password_problem("douze-lettre") is None
+
+
+def test_common_passwords_are_refused_whatever_their_case():
+    for common in ("motdepasse123", "Azertyuiop2024", "123456789012", "Marseille2026!"):
+        assert "plus courants" in password_problem(common), common
+
+
+def test_no_composition_rule_a_long_lowercase_phrase_passes():
+    assert password_problem("le chat dort sur le canapé") is None
+
+
+def test_a_password_made_of_one_repeated_character_or_the_email_is_refused():
+    assert "répète" in password_problem("aaaaaaaaaaaaaaaa")
+    assert "adresse e-mail" in password_problem("jeanne.martin", email="jeanne.martin@example.fr")
+
+
+def test_the_shipped_list_holds_only_passwords_the_length_rule_lets_through():
+    from hiveo.passwords import MIN_PASSWORD_LENGTH, common_passwords
+
+    listed = common_passwords()
+    assert len(listed) > 10_000
+    assert all(len(item) >= MIN_PASSWORD_LENGTH for item in listed)

@@ -1,0 +1,1 @@
+"""A company's establishments from the interface: add by SIRET, edit, close."""

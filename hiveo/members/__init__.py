@@ -1,0 +1,1 @@
+"""The people of a company: members, roles, invitations by e-mail."""
