@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import NoReturn
 
@@ -19,8 +20,9 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from .core.text import format_date, format_datetime, plural
+from .core.text import format_date, format_datetime, plural, typo_fr
 from .htmx import is_htmx
+from .icons import icon
 from .identifiers import format_siren, format_siret
 
 log = logging.getLogger("hiveo")
@@ -137,6 +139,7 @@ def init_web(app: Flask) -> None:
         siret=format_siret,
         date_fr=format_date,
         datetime_fr=format_datetime,
+        typo_fr=typo_fr,
     )
     app.jinja_env.globals.update(
         url_for=_RememberedUrls(),
@@ -144,6 +147,7 @@ def init_web(app: Flask) -> None:
         has_endpoint=lambda name: name in app.view_functions,
         # Static files have fixed names: no url_for() per asset on every page.
         static_url=app.static_url_path,
+        icon=functools.partial(icon, static_url=app.static_url_path),
     )
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_exception)

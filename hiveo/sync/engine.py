@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..core.locks import lock_company
-from ..core.text import plural
+from ..core.text import format_date, plural
 from ..dossier.catalogue import CATALOGUE, effective_end
 from ..dossier.provider import (
     Candidate,
@@ -310,8 +310,12 @@ def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, s
             details.append(f"{label} : {name} propose une révision antérieure, ignorée.")
         elif item.action is Action.REPLACE:
             counts["replaced"] += 1
+            details.append(f"{label} : {_archived_line(item.archived, name)} a été archivé, "
+                           f"la version {name} du {format_date(remote.issue_date)} "
+                           "est plus récente.")
         elif item.action is Action.IMPORT:
             counts["imported"] += 1
+            details.append(f"{label} : importé (délivré le {format_date(remote.issue_date)}).")
 
     link.linked = True
     link.account_name = result.account_name[:200]
@@ -327,6 +331,16 @@ def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, s
     hooks.call("during_apply")
     db.session.flush()
     return run.id, counts, details
+
+
+def _archived_line(archived, name: str) -> str:
+    """"votre dépôt du 20/11/2026" or "la version Actradis du 01/10/2026": what was archived."""
+    if archived is None:
+        return "l'ancienne version"
+    if archived.source == "manual":
+        return f"votre dépôt du {format_date(archived.uploaded_at)}"
+    provider = PROVIDERS.get(archived.source, archived.source)
+    return f"la version {provider} du {format_date(archived.issue_date)}"
 
 
 class SyncCancelled(Exception):
