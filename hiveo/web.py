@@ -20,7 +20,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from .core.text import format_date, format_datetime, plural, typo_fr
+from .core.text import format_date, format_datetime, plural, size_fr, typo_fr
 from .htmx import is_htmx
 from .icons import icon
 from .identifiers import format_siren, format_siret
@@ -140,6 +140,7 @@ def init_web(app: Flask) -> None:
         date_fr=format_date,
         datetime_fr=format_datetime,
         typo_fr=typo_fr,
+        size_fr=size_fr,
     )
     app.jinja_env.globals.update(
         url_for=_RememberedUrls(),

@@ -26,6 +26,7 @@ from ..dossier.managed import managed_types
 from ..dossier.queries import establishment_slots, filtered_items, load_dossier
 from ..dossier.states import State, document_state
 from ..dossier.storage import storage
+from ..dossier.summary import dossier_summary
 from ..extensions import db
 from ..fragments import cached_fragment, company_key
 from ..htmx import (
@@ -101,7 +102,8 @@ def dossier(siren: str) -> Response:
         managed = managed_types(access.company.id)
         data = load_dossier(access.company, today, query=query, page=number,
                             managed_by=managed.get)
-        return {"access": access, "company": access.company, "dossier": data}
+        return {"access": access, "company": access.company, "dossier": data,
+                "summary": dossier_summary(access.company, today, data.company_slots)}
 
     key = company_key(access)
     overview = cached_fragment("documents/_overview.html",

@@ -12,7 +12,7 @@ from hiveo.extensions import db
 from hiveo.factories import make_document
 from hiveo.models import Company, SyncRun
 from hiveo.sync.engine import sync_company
-from tests.helpers import login, page_text, post
+from tests.helpers import login, page_text, post, raw_text
 
 AL = "attestation_legale"
 ACME = "732829320"
@@ -71,7 +71,7 @@ def test_a_failing_sync_says_since_when_why_and_what_to_do(app, client, cast, li
     from hiveo.core.text import format_datetime
     assert f"en échec depuis le {format_datetime(started)}" in text
     assert "Abonnement Attestation Légale inactif" in text
-    assert "Renouvelez l\u2019abonnement de l\u2019entreprise sur la plateforme" in text
+    assert "Renouvelez l'abonnement de l'entreprise sur la plateforme" in text
     assert "désactivez la synchronisation Attestation Légale pour déposer vous-même" in text
     assert "Synchroniser maintenant" in text
 
@@ -196,7 +196,7 @@ def test_a_failed_run_detail_says_nothing_changed(app, client, cast, linked):
     html = page_text(client.get(
         f"/organisations/{ACME}/synchronisation/{AL}/executions/{run.id}"))
     assert "Abonnement Attestation Légale inactif" in html
-    assert "aucun document n\u2019a été modifié" in html
+    assert "aucun document n'a été modifié" in html
 
 
 def test_another_company_run_is_not_found(app, client, cast, linked):
@@ -217,3 +217,13 @@ def test_the_dossier_says_managed_once_per_section(client, linked):
                            html.index('id="establishment-docs-title"')]
     assert company_section.count("Géré par Attestation Légale :") == 1
     assert company_section.count('aria-label="Géré par Attestation Légale"') >= 1
+
+
+def test_flash_messages_and_banners_follow_french_typography(client, linked):
+    login(client, "alice@example.com")
+    post(client, f"/organisations/{ACME}/synchronisation/{AL}/desactiver")
+    html = raw_text(client.get(COMPANY))
+    assert ("Synchronisation Attestation Légale désactivée. Aucun document n\u2019a été "
+            "supprimé\u202f; vous pouvez") in html
+    assert ("Les mises à jour faites sur Attestation Légale n\u2019apparaissent plus "
+            "ici\u00a0:") in html
