@@ -73,10 +73,15 @@ def page_text(response) -> str:
     plain spaces and straight apostrophes, so that assertions read as people type;
     tests/unit/test_typography.py and `raw_text` check the typography itself.
     """
-    return raw_text(response).translate(_PLAIN)
+    return plain(raw_text(response))
 
 
 _PLAIN = str.maketrans({"\u2019": "'", "\u00a0": " ", "\u202f": " "})
+
+
+def plain(text: str) -> str:
+    """Text with French typography folded back: straight apostrophes, plain spaces."""
+    return text.translate(_PLAIN)
 
 
 def raw_text(response) -> str:

@@ -22,6 +22,8 @@ class SyncState:
     links: list[ProviderLink]
     runs: list[SyncRun]
     events: list[AuditEvent]
+    # Per provider whose last run failed: when its failures began.
+    failing_since: dict[str, datetime] | None = None
 
     @property
     def linked(self) -> list[ProviderLink]:
@@ -31,8 +33,6 @@ class SyncState:
     def none(cls) -> SyncState:
         """A company with no provider account: no links, so no runs nor changes."""
         return cls([], [], [])
-
-    failing_since: dict[str, datetime] | None = None
 
     def last_run(self, provider: str) -> SyncRun | None:
         return next((run for run in self.runs if run.provider == provider), None)
@@ -134,9 +134,10 @@ def sync_state(company_id: int, *, history: int = 10) -> SyncState:
 
 def _failing_since(company_id: int, runs: list[SyncRun]) -> dict[str, datetime]:
     """For each provider whose last run failed: when the failures began (after its last success)."""
-    failing = {run.provider for run in runs
-               if run is next(r for r in runs if r.provider == run.provider)
-               and run.outcome == "failed"}
+    latest: dict[str, SyncRun] = {}
+    for run in runs:  # newest first
+        latest.setdefault(run.provider, run)
+    failing = {provider for provider, run in latest.items() if run.outcome == "failed"}
     if not failing:
         return {}
     last_success = (
