@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
-.PHONY: demo test lint bench clean mutation
+.PHONY: demo test lint bench clean mutation screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,3 +50,10 @@ mutation: $(STAMP)
 ## make bench: the benchmark suite (bench/), writes docs/performance.md
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(ARGS)
+
+## make screenshots: full-page PNGs of the main pages at 390 and 1440 px into docs/screenshots/
+screenshots: $(STAMP)
+	HIVEO_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/e2e/screenshots.py -q -p no:randomly
+	@if command -v pngquant >/dev/null 2>&1; then \
+		pngquant --force --skip-if-larger --quality=60-85 --ext .png docs/screenshots/*.png || true; \
+	else echo "pngquant not found: the screenshots stay uncompressed"; fi

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from flask import (
@@ -21,8 +22,9 @@ from werkzeug.exceptions import HTTPException
 from .core.errors import abort_fr
 from .core.inputs import CONTROL_REFUSAL, BoundedIntConverter, has_control_characters, parse_id
 from .core.tenancy import landing_url
-from .core.text import format_date, format_datetime, plural, size_fr
+from .core.text import format_date, format_datetime, plural, size_fr, typo_fr
 from .htmx import is_htmx
+from .icons import icon
 from .identifiers import format_siren, format_siret
 
 log = logging.getLogger("hiveo")
@@ -129,6 +131,7 @@ def init_web(app: Flask) -> None:
         siret=format_siret,
         date_fr=format_date,
         datetime_fr=format_datetime,
+        typo_fr=typo_fr,
         size_fr=size_fr,
     )
     app.jinja_env.globals.update(
@@ -136,6 +139,7 @@ def init_web(app: Flask) -> None:
         has_endpoint=lambda name: name in app.view_functions,
         # Static files have fixed names: no url_for() per asset on every page.
         static_url=app.static_url_path,
+        icon=functools.partial(icon, static_url=app.static_url_path),
     )
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_exception)

@@ -67,7 +67,25 @@ def count_queries(app: Flask) -> Iterator[list[str]]:
 
 
 def page_text(response) -> str:
-    """The response body with HTML entities decoded (apostrophes are escaped in pages)."""
+    """The response body with HTML entities decoded (apostrophes are escaped in pages).
+
+    French typography (typo_fr: no-break spaces, curly apostrophes) is folded back to
+    plain spaces and straight apostrophes, so that assertions read as people type;
+    tests/unit/test_typography.py and `raw_text` check the typography itself.
+    """
+    return plain(raw_text(response))
+
+
+_PLAIN = str.maketrans({"\u2019": "'", "\u00a0": " ", "\u202f": " "})
+
+
+def plain(text: str) -> str:
+    """Text with French typography folded back: straight apostrophes, plain spaces."""
+    return text.translate(_PLAIN)
+
+
+def raw_text(response) -> str:
+    """The response body with HTML entities decoded, typography untouched."""
     import html
 
     return html.unescape(response.get_data(as_text=True))

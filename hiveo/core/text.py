@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+
+from markupsafe import Markup
 
 from .clock import PARIS
 
@@ -52,3 +55,32 @@ def format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+
+
+# A no-break space before ":" and a narrow one before ";", "?", "!" and inside « »,
+# as the Imprimerie nationale's rules put them; typographic apostrophes between letters.
+NBSP = "\u00a0"
+_BEFORE_COLON = re.compile(r"[ \u00a0\u202f]+:(?=\s|$)")
+_BEFORE_HIGH = re.compile(r"[ \u00a0\u202f]+([;?!])")
+_AFTER_OPEN = re.compile(r"«[ \u00a0\u202f]*")
+_BEFORE_CLOSE = re.compile(r"[ \u00a0\u202f]*»")
+_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
+
+
+def typo_fr(text: str) -> str:
+    """French typography for a sentence: "Pourquoi ?" keeps "?" on its word's line.
+
+    Only spaces already there become no-break ones: "14:05" and addresses stay as
+    they are. Applied to plain text; Markup passes through the same rules since it
+    only changes spaces and apostrophes between letters.
+    """
+    if not text:
+        return text
+    result = _BEFORE_COLON.sub(NBSP + ":", str(text))
+    result = _BEFORE_HIGH.sub(NNBSP + r"\1", result)
+    result = _AFTER_OPEN.sub("«" + NNBSP, result)
+    result = _BEFORE_CLOSE.sub(NNBSP + "»", result)
+    result = _APOSTROPHE.sub("\u2019", result)
+    if isinstance(text, Markup):
+        return Markup(result)
+    return result

@@ -17,6 +17,7 @@ import sys
 
 from sqlalchemy import select
 
+from ..core.inputs import ascii_digits
 from ..extensions import db
 from ..models import Company
 from .load import accounts_text, database_is_empty, load_demo
@@ -41,6 +42,34 @@ def sync_all() -> None:
                 print(f"  {name} · {PROVIDERS[provider]} : {report.summary()}", flush=True)
 
 
+def demo_ports(environ: dict[str, str] = os.environ) -> tuple[int, int]:
+    """The portal's and the simulator's ports: HIVEO_PORT, HIVEO_SIMULATOR_PORT, or defaults.
+
+    Each is checked free now, so that a taken port stops `make demo` with a sentence
+    that says which variable to set, rather than a traceback halfway through start-up.
+    """
+    import socket
+
+    ports = []
+    for name, default in (("HIVEO_PORT", PORTAL_PORT), ("HIVEO_SIMULATOR_PORT", SIMULATOR_PORT)):
+        raw = environ.get(name, "").strip() or str(default)
+        if not ascii_digits(raw) or not 0 < int(raw) < 65536:
+            raise SystemExit(f"{name}={raw} : un numéro de port entre 1 et 65535 est attendu.")
+        port = int(raw)
+        if port in ports:
+            raise SystemExit(f"{name}={port} : le portail et le simulateur ont besoin de deux "
+                             "ports différents.")
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise SystemExit(
+                    f"Le port {port} est déjà utilisé (une autre démo tourne-t-elle ?). "
+                    f"Choisissez-en un autre : {name}=<port> make demo") from None
+        ports.append(port)
+    return ports[0], ports[1]
+
+
 def main() -> None:
     """Entry point of `make demo`: simulator, portal, demo data, one process."""
     try:
@@ -54,7 +83,8 @@ def main() -> None:
             "depuis la racine d'une copie des sources."
         )
 
-    simulator_url = f"http://127.0.0.1:{SIMULATOR_PORT}"
+    portal_port, simulator_port = demo_ports()
+    simulator_url = f"http://127.0.0.1:{simulator_port}"
     sim = Simulator(seed="demo")
     defaults = {
         "HIVEO_SESSION_COOKIE_SECURE": "0",
@@ -64,7 +94,7 @@ def main() -> None:
         "HIVEO_ACTRADIS_API_KEY": sim.actradis_key,
         # No SMTP server: e-mails stay in the outbox, shown on the demo's mailbox page.
         "HIVEO_DEMO_MAILBOX": "1",
-        "HIVEO_BASE_URL": f"http://127.0.0.1:{PORTAL_PORT}",
+        "HIVEO_BASE_URL": f"http://127.0.0.1:{portal_port}",
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
@@ -73,7 +103,7 @@ def main() -> None:
 
     from .. import create_app
 
-    simulator_server, _ = serve_in_thread(sim, port=SIMULATOR_PORT)
+    simulator_server, _ = serve_in_thread(sim, port=simulator_port)
     app = create_app()
     with app.app_context():
         upgrade(directory=app.config["MIGRATIONS_DIR"])
@@ -89,15 +119,15 @@ def main() -> None:
     print()
     print(accounts_text())
     print()
-    print(f"Portail : http://127.0.0.1:{PORTAL_PORT}   (Ctrl-C pour tout arrêter)")
+    print(f"Portail : http://127.0.0.1:{portal_port}   (Ctrl-C pour tout arrêter)")
     print(f"Simulateur des plateformes Attestation Légale et Actradis : {simulator_url}")
     if not app.config["SMTP_URL"]:
         print(f"Courriels (invitations, mots de passe oubliés) : aucun ne part, lisez-les sur "
-              f"http://127.0.0.1:{PORTAL_PORT}/demo/courriels")
+              f"http://127.0.0.1:{portal_port}/demo/courriels")
     sys.stdout.flush()
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            run_simple("127.0.0.1", PORTAL_PORT, app, threaded=True, use_reloader=False)
+            run_simple("127.0.0.1", portal_port, app, threaded=True, use_reloader=False)
     finally:
         simulator_server.shutdown()
 

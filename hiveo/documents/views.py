@@ -27,6 +27,7 @@ from ..dossier.managed import managed_types
 from ..dossier.queries import establishment_slots, filtered_items, load_dossier
 from ..dossier.states import State, document_state
 from ..dossier.storage import storage
+from ..dossier.summary import dossier_summary
 from ..extensions import db
 from ..htmx import is_partial, redirect_after_post, render, render_fragment
 from ..models import Document, Establishment
@@ -92,7 +93,8 @@ def dossier(siren: str) -> Response:
                                 managed_by=managed.get)
     return render("documents/dossier.html", "documents/_overview.html", access=access,
                   company=access.company, dossier=dossier_data, listing=None, query=query,
-                  state_filter="", companies=_other_companies(access))
+                  state_filter="", companies=_other_companies(access),
+                  summary=dossier_summary(access.company, today, dossier_data.company_slots))
 
 
 @bp.get("/organisations/<siren>/documents/etablissements/<siret>")

@@ -380,8 +380,10 @@ def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, s
             details.append(wording.lower_revision(label, name))
         elif item.action is Action.REPLACE:
             counts["replaced"] += 1
+            details.append(wording.replaced(label, item.archived, name, remote.issue_date))
         elif item.action is Action.IMPORT:
             counts["imported"] += 1
+            details.append(wording.imported(label, remote.issue_date))
 
     link.linked = True
     link.account_name = result.account_name[:200]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from ..core.text import format_date, format_datetime
 from ..extensions import db
 from ..models import AuditEvent, ProviderLink, SyncRun
 from ..providers import PROVIDERS
@@ -20,6 +22,8 @@ class SyncState:
     links: list[ProviderLink]
     runs: list[SyncRun]
     events: list[AuditEvent]
+    # Per provider whose last run failed: when its failures began.
+    failing_since: dict[str, datetime] | None = None
 
     @property
     def linked(self) -> list[ProviderLink]:
@@ -32,6 +36,72 @@ class SyncState:
 
     def last_run(self, provider: str) -> SyncRun | None:
         return next((run for run in self.runs if run.provider == provider), None)
+
+    def look(self, link: ProviderLink) -> SyncLook:
+        return sync_look(link, self.last_run(link.provider),
+                         (self.failing_since or {}).get(link.provider))
+
+
+@dataclass(frozen=True)
+class SyncLook:
+    """One of the three looks of a provider's sync on the company page.
+
+    `kind` is "ok" (on, last run fine or none yet), "failing" (on, last run
+    failed) or "off". `advice` lists what the admin can do, most useful first.
+    """
+
+    kind: str
+    title: str
+    lines: list[str]
+    advice: list[str]
+
+    @property
+    def icon(self) -> str:
+        return {"ok": "circle-check", "failing": "triangle-alert", "off": "circle-pause"}[self.kind]
+
+
+def sync_look(link: ProviderLink, last: SyncRun | None,
+              failing_since: datetime | None = None) -> SyncLook:
+    """The French sentences for a link's state: what it is, since when, what to do."""
+    name = PROVIDERS.get(link.provider, link.provider)
+    who = f" par {link.changed_by.name}" if link.changed_by else ""
+    if not link.sync_enabled:
+        since = f" le {format_date(link.changed_at)}{who}" if link.changed_at else ""
+        return SyncLook(
+            "off", f"Synchronisation {name} désactivée{since}",
+            ["Les documents déjà synchronisés restent dans le dossier. Les mises à jour faites "
+             f"sur {name} n'apparaissent plus ici : déposez vous-même les nouvelles versions."],
+            [f"Réactivez-la depuis le menu ⋮ pour que {name} tienne de nouveau ces documents "
+             "à jour."],
+        )
+    if last is not None and last.outcome == "failed":
+        since = failing_since or last.started_at
+        reason = (last.error or "Erreur inconnue").rstrip(".")
+        if link.subscription_active is False:
+            advice = [f"Renouvelez l'abonnement de l'entreprise sur la plateforme {name}, "
+                      "puis lancez « Synchroniser maintenant »."]
+        else:
+            advice = [f"Réessayez avec « Synchroniser maintenant » ; si l'erreur persiste, "
+                      f"contactez le support de la plateforme {name}."]
+        advice.append(f"Ou désactivez la synchronisation {name} pour déposer vous-même "
+                      "les documents qu'elle fournit.")
+        return SyncLook(
+            "failing", f"Synchronisation {name} en échec depuis le {format_datetime(since)}",
+            [f"Raison : {reason}.",
+             "Les documents déjà synchronisés restent dans le dossier, mais ne sont plus mis "
+             "à jour tant que l'échec dure."],
+            advice,
+        )
+    again = ""
+    if link.changed_at:
+        again = f" — réactivée le {format_date(link.changed_at)}{who}"
+    lines = []
+    if last is not None:
+        lines.append(f"Dernière synchronisation le {format_datetime(last.finished_at)} : "
+                     f"{run_summary(last)}")
+    else:
+        lines.append("Aucune synchronisation n'a encore eu lieu.")
+    return SyncLook("ok", f"Synchronisation {name} active et à jour{again}", lines, [])
 
 
 def sync_state(company_id: int, *, history: int = 10) -> SyncState:
@@ -59,11 +129,71 @@ def sync_state(company_id: int, *, history: int = 10) -> SyncState:
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
         .limit(history)
     ))
-    return SyncState(links, runs, events)
+    return SyncState(links, runs, events, _failing_since(company_id, runs))
 
 
+def _failing_since(company_id: int, runs: list[SyncRun]) -> dict[str, datetime]:
+    """For each provider whose last run failed: when the failures began (after its last success)."""
+    latest: dict[str, SyncRun] = {}
+    for run in runs:  # newest first
+        latest.setdefault(run.provider, run)
+    failing = {provider for provider, run in latest.items() if run.outcome == "failed"}
+    if not failing:
+        return {}
+    last_success = (
+        select(SyncRun.provider, func.max(SyncRun.started_at).label("at"))
+        .where(SyncRun.company_id == company_id, SyncRun.outcome == "success",
+               SyncRun.provider.in_(failing))
+        .group_by(SyncRun.provider)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(SyncRun.provider, func.min(SyncRun.started_at))
+        .outerjoin(last_success, last_success.c.provider == SyncRun.provider)
+        .where(SyncRun.company_id == company_id, SyncRun.outcome == "failed",
+               SyncRun.provider.in_(failing),
+               (last_success.c.at.is_(None)) | (SyncRun.started_at > last_success.c.at))
+        .group_by(SyncRun.provider)
+    ).all()
+    return dict(rows)
 
 
 def run_summary(run: SyncRun) -> str:
     return wording.recorded_summary(run.outcome, run.error, run.counts,
                                     PROVIDERS.get(run.provider, run.provider))
+
+
+@dataclass(frozen=True)
+class RunLine:
+    """One document a run touched, as the engine wrote it, with what became of it."""
+
+    kind: str
+    label: str
+    text: str
+
+    @property
+    def icon(self) -> str:
+        return _LINE_ICONS[self.kind]
+
+
+_LINE_ICONS = {"imported": "download", "replaced": "refresh-cw", "kept": "shield-check",
+               "awaiting": "clock", "refused": "circle-x", "skipped": "circle-dashed"}
+
+# The engine's report lines, recognised by their wording; the first match wins.
+_LINE_KINDS = (
+    ("replaced", "a été archivé", "Remplacé"),
+    ("imported", ": importé", "Importé"),
+    ("kept", "votre version est plus récente", "Conservé"),
+    ("awaiting", "en attente de validation", "En attente chez la plateforme"),
+    ("refused", "refusé par", "Refusé par la plateforme"),
+)
+
+
+def run_lines(run: SyncRun) -> list[RunLine]:
+    """The run's stored lines, each with its kind; anything else was skipped."""
+    lines = []
+    for text in run.details or []:
+        kind, label = next(((kind, label) for kind, marker, label in _LINE_KINDS
+                            if marker in text), ("skipped", "Ignoré"))
+        lines.append(RunLine(kind, label, text))
+    return lines

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import TYPE_CHECKING
 
 from ..core.dates import EARLIEST, LATEST
 from ..core.text import decimal_fr, format_date, plural, size_fr
 from ..dossier import pdf
+from ..providers import PROVIDERS
 from ..providers.records import ErrorCode, ProviderError
 from .outcomes import Outcome
+
+if TYPE_CHECKING:
+    from ..models import Document
 
 # -- outcomes ----------------------------------------------------------------------
 
@@ -207,6 +212,26 @@ def date_out_of_range(label: str, where: str, raw: str) -> str:
 
 
 # -- per-document lines of a run's report (phase 2: what applying decided) -----------------
+
+
+def imported(label: str, issued: date) -> str:
+    return f"{label} : importé (délivré le {format_date(issued)})."
+
+
+def replaced(label: str, archived: Document | None, name: str, issued: date) -> str:
+    """"… : votre dépôt du 20/11/2026 a été archivé, la version Actradis du 01/12 …"."""
+    return (f"{label} : {_archived_version(archived)} a été archivé, "
+            f"la version {name} du {format_date(issued)} est plus récente.")
+
+
+def _archived_version(archived: Document | None) -> str:
+    """"votre dépôt du 20/11/2026" or "la version Actradis du 01/10/2026": what was archived."""
+    if archived is None:
+        return "l'ancienne version"
+    if archived.source == "manual":
+        return f"votre dépôt du {format_date(archived.uploaded_at)}"
+    provider = PROVIDERS.get(archived.source, archived.source)
+    return f"la version {provider} du {format_date(archived.issue_date)}"
 
 
 def file_not_received(label: str) -> str:

@@ -39,7 +39,7 @@ def sign_out(page) -> None:
 
 
 def kbis_row(page):
-    return page.locator("#company-docs-title + table tbody tr").filter(
+    return page.locator("#company-docs-title ~ table tbody tr").filter(
         has_text="Extrait Kbis")
 
 

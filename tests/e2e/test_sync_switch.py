@@ -87,7 +87,7 @@ def more_actions(page):
 
 
 def kbis_row(page):
-    return page.locator("#company-docs-title + table tbody tr").filter(has_text="Extrait Kbis")
+    return page.locator("#company-docs-title ~ table tbody tr").filter(has_text="Extrait Kbis")
 
 
 def test_the_whole_path_with_javascript(watched_page, live_server, live_app, world):
@@ -109,7 +109,8 @@ def test_the_whole_path_with_javascript(watched_page, live_server, live_app, wor
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("12 établissements")
     expect(dialog).to_contain_text("Aucun document n'est supprimé")
-    expect(dialog.get_by_role("button", name="Valider")).to_be_focused()
+    # Focus starts on "Annuler", so that Enter does not confirm by accident.
+    expect(dialog.get_by_role("link", name="Annuler")).to_be_focused()
     assert axe_violations(page) == []
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
@@ -129,7 +130,7 @@ def test_the_whole_path_with_javascript(watched_page, live_server, live_app, wor
     page.get_by_role("dialog").get_by_role("button", name="Valider").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect_switched_off_banner(page, live_app)
-    expect(page.get_by_text("Aucun document n'a été supprimé")).to_be_visible()
+    expect(page.get_by_text("Aucun document n\u2019a été supprimé")).to_be_visible()
     expect(more_actions(page)).to_be_focused()
     more_actions(page).click()
     expect(page.get_by_role(
@@ -153,10 +154,11 @@ def test_the_whole_path_with_javascript(watched_page, live_server, live_app, wor
     dialog.get_by_role("button", name="Valider").click()
     expect(page.get_by_text(
         "Synchronisation Attestation Légale réactivée : 1 document importé.")).to_be_visible()
-    expect(page.get_by_text("Synchronisation Attestation Légale active — réactivée le")
+    expect(page.get_by_text("Synchronisation Attestation Légale active et à jour — réactivée le")
            ).to_be_visible()
     page.get_by_role("link", name="Documents", exact=True).click()
-    expect(kbis_row(page).get_by_text("Géré par Attestation Légale")).to_be_visible()
+    expect(kbis_row(page).get_by_role("img", name="Géré par Attestation Légale")).to_be_visible()
+    expect(page.get_by_text("Géré par Attestation Légale :")).to_have_count(1)
 
 
 def test_the_whole_path_without_javascript(no_js_page, live_server, live_app, world):
@@ -195,7 +197,10 @@ def test_a_failed_reactivation_says_why_and_stays_on(watched_page, live_server, 
     expect(page.get_by_text(
         "Attestation Légale ne répond pas : la synchronisation reste active et sera retentée."
     )).to_be_visible()
-    expect(page.get_by_text("Synchronisation Attestation Légale active")).to_be_visible()
+    # Active, but failing: it says so, not "active et à jour".
+    expect(page.get_by_text(re.compile("Synchronisation Attestation Légale en échec depuis le"))
+           ).to_be_visible()
+    expect(page.get_by_text("Raison : Attestation Légale ne répond pas.")).to_be_visible()
 
 
 def test_members_see_the_items_disabled_with_the_reason(watched_page, live_server, world):

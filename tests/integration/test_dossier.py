@@ -220,8 +220,9 @@ def test_documents_tab_query_count_is_the_same_for_10_and_10000_establishments(a
     for query in (*paths, "section"):
         assert counts[(10, query)] == counts[(10_000, query)], (query, counts)
     # The user with their companies, the company's documents, the page of establishments
-    # with their total, their documents, the counts, the empty slots, the previews.
-    assert counts[(10_000, "")] == 7, counts
+    # with their total, their documents, the counts, the empty slots, the previews; then
+    # the summary: establishments, their slots in force, the next expiry.
+    assert counts[(10_000, "")] == 10, counts
 
 
 def test_dossier_export_cli_prints_the_documented_shape(app, dossier):

@@ -24,7 +24,7 @@ def test_organisations_list_shows_every_company_of_the_user(app, client, cast):
     html = client.get("/organisations").get_data(as_text=True)
     assert "Acme Nettoyage" in html and "Globex Bâtiment" in html
     assert "732 829 320" in html
-    assert "Administrateur" in html and "Membre" in html
+    assert "Administration" in html and "Membre" in html
     assert f'href="/organisations/{cast.acme}"' in html
 
 

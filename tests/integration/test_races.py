@@ -40,7 +40,7 @@ from hiveo.models import Company, User
 from hiveo.sync.engine import SyncHooks, sync_company
 from hiveo.sync.switch import set_sync_enabled
 from tests import pdfs
-from tests.helpers import fetch_csrf, login, post
+from tests.helpers import fetch_csrf, login, plain, post
 from tests.invariants import check_invariants
 
 AL = "attestation_legale"
@@ -88,7 +88,7 @@ _FLASH = re.compile(r'<p class="flash flash-(\w+)">(.*?)</p>', re.DOTALL)
 
 
 def flashes(response) -> list[str]:
-    return [html.unescape(message).strip()
+    return [plain(html.unescape(message)).strip()
             for _kind, message in _FLASH.findall(response.get_data(as_text=True))]
 
 

@@ -112,12 +112,16 @@ def test_types_managed_by_a_provider_refuse_uploads_until_sync_is_off(app, clien
     login(client, "bob@example.com")
     dossier = page_text(client.get(f"/organisations/{ACME}/documents"))
     assert "Géré par Attestation Légale" in dossier
-    assert f'<a href="/organisations/{ACME}">gérer la synchronisation' in dossier
+    # Said once per section, not on every row; a member is sent to an admin.
+    assert dossier.count("Géré par Attestation Légale :") == 1
+    assert f'depuis <a href="/organisations/{ACME}">la fiche de l' in dossier
+    assert "Synchroniser maintenant" not in dossier
     admin = app.test_client()
     login(admin, "alice@example.com")
     switch = f"/organisations/{ACME}/synchronisation/{AL}/desactiver"
-    assert f'<a href="{switch}">gérer la synchronisation' in page_text(
-        admin.get(f"/organisations/{ACME}/documents"))
+    admin_dossier = page_text(admin.get(f"/organisations/{ACME}/documents"))
+    assert f'action="/organisations/{ACME}/synchronisation/{AL}/maintenant"' in admin_dossier
+    assert f'<a class="secondary-link" href="{switch}">ou désactiver' in admin_dossier
     refused = upload_kbis(client)
     assert refused.status_code == 422
     assert "géré par Attestation Légale" in page_text(refused)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from hiveo.demo.factories import make_document
 from hiveo.extensions import db
-from hiveo.models import Company, ProviderLink
+from hiveo.models import Company, ProviderLink, SyncRun, utcnow
 from tests.helpers import fetch_csrf, login
 
 # What kind of route each endpoint is.
@@ -32,6 +32,8 @@ ROUTES = {
     "documents.upload": "company",
     "sync.confirm": "company_admin",
     "sync.toggle": "company_admin",
+    "sync.run_now": "company_admin",
+    "sync.run_detail": "company",
     "review.queue": "operator",
     "review.document": "operator",
     "review.preview": "operator",
@@ -101,11 +103,14 @@ def world(app, cast):
                                     linked=True, sync_enabled=True))
         document = make_document(acme, "KBIS", issue_date=date(2026, 11, 1), validated=False)
         foreign = make_document(globex, "KBIS", issue_date=date(2026, 11, 1))
+        run = SyncRun(company_id=acme.id, provider="attestation_legale", trigger="manual",
+                      started_at=utcnow(), finished_at=utcnow(), outcome="success", details=[])
+        db.session.add(run)
         links = _account_links(acme)
         db.session.commit()
         return {"siren": cast.acme, "siret": "73282932000017", "document_id": document.id,
                 "foreign_id": foreign.id, "provider": "attestation_legale",
-                "action": "desactiver", "filename": "css/app.css", **links}
+                "action": "desactiver", "filename": "css/app.css", "run_id": run.id, **links}
 
 
 def _account_links(acme) -> dict:

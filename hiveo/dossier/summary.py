@@ -1,0 +1,81 @@
+"""The head of the Documents tab: how complete the dossier is and what expires next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, or_, select
+
+from ..extensions import db
+from ..models import Company, Document, Establishment
+from .catalogue import CATALOGUE, COMPANY_TYPES, ESTABLISHMENT_TYPES
+from .queries import Slot
+from .states import State, sql_dates, state_condition
+
+
+@dataclass(frozen=True)
+class NextExpiry:
+    day: date
+    label: str
+    establishment: str | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Required documents that are valid now, out of the required ones; the next end date."""
+
+    required: int
+    valid: int
+    next_expiry: NextExpiry | None
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.valid / self.required) if self.required else 100
+
+    @property
+    def complete(self) -> bool:
+        return self.valid >= self.required
+
+
+def _in_force() -> tuple:
+    """Current documents whose state is valid or expiring (states.py says when)."""
+    return (Document.is_current.is_(True),
+            or_(state_condition(State.VALID), state_condition(State.EXPIRING)))
+
+
+def dossier_summary(company: Company, today: date, company_slots: list[Slot]) -> Summary:
+    """Three queries: establishments, their slots in force, the earliest end date in force."""
+    valid_company = sum(1 for slot in company_slots
+                        if slot.doc_type.code in {t.code for t in COMPANY_TYPES}
+                        and slot.state in (State.VALID, State.EXPIRING))
+    codes = [t.code for t in ESTABLISHMENT_TYPES]
+    establishments, valid_establishment = 0, 0
+    if codes:
+        establishments = db.session.scalar(
+            select(func.count(Establishment.id)).where(Establishment.company_id == company.id)
+        ) or 0
+        in_force = (
+            select(Document.establishment_id, Document.doc_type).distinct()
+            .where(Document.company_id == company.id, Document.establishment_id.is_not(None),
+                   Document.doc_type.in_(codes), *_in_force())
+            .subquery()
+        )
+        valid_establishment = db.session.scalar(
+            select(func.count()).select_from(in_force), sql_dates(today)) or 0
+    row = db.session.execute(
+        select(Document.effective_end, Document.doc_type, Establishment.name)
+        .outerjoin(Establishment, Establishment.id == Document.establishment_id)
+        .where(Document.company_id == company.id, *_in_force())
+        .order_by(Document.effective_end, Document.id)
+        .limit(1), sql_dates(today)
+    ).first()
+    expiry = None
+    if row is not None:
+        spec = CATALOGUE.get(row.doc_type)
+        expiry = NextExpiry(row.effective_end, spec.label if spec else row.doc_type, row.name)
+    return Summary(
+        required=len(COMPANY_TYPES) + establishments * len(ESTABLISHMENT_TYPES),
+        valid=valid_company + valid_establishment,
+        next_expiry=expiry,
+    )
