@@ -30,6 +30,7 @@ $(AXE): tests/e2e/package-lock.json
 ## make test: unit, integration (SQLite, and PostgreSQL with HIVEO_TEST_DATABASE_URL) and e2e
 test: $(STAMP) $(AXE)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, make_response, redirect, render_template, request
+from flask import make_response, redirect, render_template, request
+from werkzeug.wrappers import Response
 
 
 def is_htmx() -> bool:

@@ -409,7 +409,7 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """One e-mail, written in the transaction of the change that causes it (hiveo/mail).
 
     A sender claims a row (claimed_by, claimed_at) before talking to the SMTP
@@ -448,7 +448,7 @@ class TokenPurpose(enum.StrEnum):
     EMAIL_CHANGE = "email_change"
 
 
-class AccountToken(db.Model):
+class AccountToken(Model):
     """A single-use secret sent by e-mail; only its SHA-256 is stored (hiveo/auth/tokens.py)."""
 
     __tablename__ = "account_tokens"
@@ -477,7 +477,7 @@ class AccountToken(db.Model):
     )
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """An admin's invitation of an e-mail address into a company, with a role."""
 
     __tablename__ = "invitations"
@@ -503,7 +503,7 @@ class Invitation(db.Model):
     )
 
 
-class RateCounter(db.Model):
+class RateCounter(Model):
     """A fixed-window counter (per IP, per address...) raised atomically in SQL."""
 
     __tablename__ = "rate_counters"

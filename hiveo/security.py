@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Flask, Response, flash, make_response, redirect, request, url_for
+from flask import Flask, flash, make_response, redirect, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
 
 from .core.inputs import ascii_digits
 from .extensions import db, login_manager

@@ -5,19 +5,12 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import (
-    Flask,
-    Response,
-    current_app,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Flask, current_app, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from .core.errors import abort_fr
 from .core.inputs import CONTROL_REFUSAL, BoundedIntConverter, has_control_characters, parse_id
@@ -139,14 +132,14 @@ def init_web(app: Flask) -> None:
         has_endpoint=lambda name: name in app.view_functions,
         # Static files have fixed names: no url_for() per asset on every page.
         static_url=app.static_url_path,
-        icon=functools.partial(icon, static_url=app.static_url_path),
+        icon=functools.partial(icon, static_url=app.static_url_path or "/static"),
     )
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(Exception, _handle_unexpected)
 
     @app.get("/")
-    def index() -> Response:
+    def index() -> ResponseReturnValue:
         if current_user.is_authenticated:
             return redirect(landing_url(current_user))
         return redirect(url_for("auth.login"))

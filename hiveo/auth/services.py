@@ -197,10 +197,10 @@ def request_password_reset(email: str, client_ip: str, *, max_per_ip: int,
 
 def token_user(check) -> User | None:
     """The account a valid token was issued for, while it still has the token's address."""
-    if not check.ok or check.token.user_id is None:
+    if not check.ok or check.found.user_id is None:
         return None
-    user = db.session.get(User, check.token.user_id)
-    if user is None or user.email != check.token.email:
+    user = db.session.get(User, check.found.user_id)
+    if user is None or user.email != check.found.email:
         return None
     return user
 
@@ -218,7 +218,7 @@ def reset_password(raw: str, new_password: str, *, profile: str = "default") -> 
     problem = password_problem(new_password, email=user.email)
     if problem:
         raise AccountError(problem)
-    if not tokens.consume(check.token):
+    if not tokens.consume(check.found):
         raise AccountError(link_problem_text(tokens.TokenCheck(check.token,
                                                                 tokens.TokenProblem.USED)))
     user.password_hash = hash_password(new_password, profile)
@@ -276,14 +276,14 @@ def confirm_email_change(raw: str) -> User:
     check = tokens.check(TokenPurpose.EMAIL_CHANGE, raw)
     if not check.ok:
         raise AccountError(link_problem_text(check))
-    user = db.session.get(User, check.token.user_id)
+    user = db.session.get(User, check.found.user_id)
     if user is None:
         raise AccountError(link_problem_text(tokens.TokenCheck(None,
                                                                 tokens.TokenProblem.UNKNOWN)))
-    address = check.token.email
+    address = check.found.email
     if db.session.scalar(select(User.id).where(User.email == address, User.id != user.id)):
         raise AccountError(f"Un autre compte utilise déjà l'adresse {address}.")
-    if not tokens.consume(check.token):
+    if not tokens.consume(check.found):
         raise AccountError(link_problem_text(tokens.TokenCheck(check.token,
                                                                 tokens.TokenProblem.USED)))
     previous = user.email

@@ -57,6 +57,13 @@ class TokenCheck:
     def ok(self) -> bool:
         return self.problem is None
 
+    @property
+    def found(self) -> AccountToken:
+        """The token a check found (a used or expired one included); only after a lookup hit."""
+        if self.token is None:
+            raise LookupError("no token was found for this link")
+        return self.token
+
 
 def check(purpose: TokenPurpose, raw: str, *, now: datetime | None = None) -> TokenCheck:
     """What the link's token is worth, without using it."""
@@ -83,7 +90,7 @@ def consume(token: AccountToken, *, now: datetime | None = None) -> bool:
         .values(used_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return getattr(result, "rowcount", 0) == 1
 
 
 def invalidate(purpose: TokenPurpose, *, user_id: int | None = None,

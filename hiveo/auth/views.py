@@ -2,20 +2,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    Response,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask import session as flask_session
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..core.tenancy import landing_url
+from ..core.tenancy import landing_url, signed_in_user
 from ..extensions import db
 from ..htmx import redirect_after_post
 from ..models import TokenPurpose, User
@@ -62,7 +54,7 @@ def _safe_next(target: str | None, user: User | None = None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | str:
+def login() -> ResponseReturnValue:
     if request.method == "POST":
         check_login_rate()  # per IP; CSRFProtect has checked the token already
     if current_user.is_authenticated and request.method == "GET":
@@ -99,10 +91,10 @@ def login() -> Response | str:
 
 @bp.post("/logout")
 @login_required
-def logout() -> Response:
+def logout() -> ResponseReturnValue:
     # CSRFProtect has checked the token already. Rotating the session token
     # kills every copy of this user's session cookie.
-    db.session.get(User, current_user.id).rotate_session_token()
+    signed_in_user().rotate_session_token()
     db.session.commit()
     logout_user()
     flask_session.clear()
@@ -111,7 +103,7 @@ def logout() -> Response:
 
 
 def _account_page(status: int = 200, **forms) -> tuple[str, int]:
-    user = db.session.get(User, current_user.id)
+    user = signed_in_user()
     pending = tokens.pending_email_change(user.id)
     context = {"password_form": PasswordChangeForm(formdata=None), "name_form": NameForm(
         formdata=None, data={"name": user.name}), "email_form": EmailChangeForm(formdata=None),
@@ -122,13 +114,13 @@ def _account_page(status: int = 200, **forms) -> tuple[str, int]:
 
 @bp.route("/compte", methods=["GET", "POST"])
 @login_required
-def account() -> Response | tuple[str, int]:
+def account() -> ResponseReturnValue:
     """The account page; a POST changes the password, every field's problem shown at once."""
     if request.method == "GET":
         return _account_page()
     form = PasswordChangeForm()
     form.validate()
-    user = db.session.get(User, current_user.id)
+    user = signed_in_user()
     profile = current_app.config["ARGON2_PROFILE"]
     for name, message in password_change_errors(user, form.current_password.data,
                                                 form.new_password.data, profile=profile).items():
@@ -148,11 +140,11 @@ def account() -> Response | tuple[str, int]:
 
 @bp.post("/compte/nom")
 @login_required
-def account_name() -> Response | tuple[str, int]:
+def account_name() -> ResponseReturnValue:
     form = NameForm()
     if form.validate_on_submit():
         try:
-            change_name(db.session.get(User, current_user.id), form.name.data)
+            change_name(signed_in_user(), form.name.data)
         except AccountError as error:
             form.name.errors = [str(error)]
         else:
@@ -165,12 +157,12 @@ def account_name() -> Response | tuple[str, int]:
 
 @bp.post("/compte/adresse")
 @login_required
-def email_change() -> Response | tuple[str, int]:
+def email_change() -> ResponseReturnValue:
     form = EmailChangeForm()
     if form.validate_on_submit():
         try:
             address = request_email_change(
-                db.session.get(User, current_user.id), form.new_email.data, form.password.data,
+                signed_in_user(), form.new_email.data, form.password.data,
                 base_url=current_app.config["BASE_URL"],
                 profile=current_app.config["ARGON2_PROFILE"])
         except AccountError as error:
@@ -190,7 +182,7 @@ def _link_problem(check) -> tuple[str, int]:
 
 
 @bp.route("/compte/adresse/<token>", methods=["GET", "POST"])
-def email_confirm(token: str) -> Response | tuple[str, int]:
+def email_confirm(token: str) -> ResponseReturnValue:
     check = tokens.check(TokenPurpose.EMAIL_CHANGE, token)
     if not check.ok:
         return _link_problem(check)
@@ -205,11 +197,11 @@ def email_confirm(token: str) -> Response | tuple[str, int]:
         flash(f"L'adresse de votre compte est désormais {user.email}.", "success")
         target = "auth.account" if current_user.is_authenticated else "auth.login"
         return redirect(url_for(target), code=303)
-    return render_template("auth/email_confirm.html", form=form, email=check.token.email)
+    return render_template("auth/email_confirm.html", form=form, email=check.found.email)
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
-def forgot_password() -> Response | tuple[str, int]:
+def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -230,7 +222,7 @@ def forgot_password() -> Response | tuple[str, int]:
 
 
 @bp.route("/mot-de-passe-oublie/<token>", methods=["GET", "POST"])
-def reset(token: str) -> Response | tuple[str, int]:
+def reset(token: str) -> ResponseReturnValue:
     check = tokens.check(TokenPurpose.PASSWORD_RESET, token)
     if token_user(check) is None:
         return _link_problem(check if not check.ok else tokens.TokenCheck(

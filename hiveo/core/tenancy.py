@@ -89,3 +89,11 @@ def landing_url(user: User) -> str:
     if len(memberships) == 1:
         return url_for("organisations.company", siren=memberships[0].company.siren)
     return url_for("organisations.index")
+
+
+def signed_in_user() -> User:
+    """The signed-in person's User row: the user loader read it with this request."""
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    if not isinstance(user, User):
+        abort(401)
+    return user

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Mapping
 
 from sqlalchemy import select
 
@@ -42,7 +43,7 @@ def sync_all() -> None:
                 print(f"  {name} · {PROVIDERS[provider]} : {report.summary()}", flush=True)
 
 
-def demo_ports(environ: dict[str, str] = os.environ) -> tuple[int, int]:
+def demo_ports(environ: Mapping[str, str] = os.environ) -> tuple[int, int]:
     """The portal's and the simulator's ports: HIVEO_PORT, HIVEO_SIMULATOR_PORT, or defaults.
 
     Each is checked free now, so that a taken port stops `make demo` with a sentence

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -14,8 +13,10 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from ..core import clock
@@ -61,7 +62,7 @@ _FILTERS = {
 
 @bp.get("/documents")
 @login_required
-def index() -> Response:
+def index() -> ResponseReturnValue:
     """The dossier of the company the user works in; a choice when there are several."""
     companies = companies_of(current_user)
     chosen = request.args.get("siren") or session.get("dossier_siren")
@@ -74,15 +75,16 @@ def index() -> Response:
 
 @bp.get("/organisations/<siren>/documents")
 @login_required
-def dossier(siren: str) -> Response:
+def dossier(siren: str) -> ResponseReturnValue:
     access = member_required(siren)
     if session.get("dossier_siren") != access.company.siren:
         session["dossier_siren"] = access.company.siren
     today = clock.today()
     query = request.args.get("q", "").strip()[:100]
     state_filter = request.args.get("etat", "")
-    if state_filter in _FILTERS and _FILTERS[state_filter] is not None:
-        listing = filtered_items(access.company, _FILTERS[state_filter], today, query=query,
+    chosen = _FILTERS.get(state_filter)
+    if chosen is not None:
+        listing = filtered_items(access.company, chosen, today, query=query,
                                  page=page_number())
         return render("documents/dossier.html", "documents/_filtered.html", access=access,
                       company=access.company, listing=listing, dossier=None, query=query,
@@ -99,7 +101,7 @@ def dossier(siren: str) -> Response:
 
 @bp.get("/organisations/<siren>/documents/etablissements/<siret>")
 @login_required
-def establishment(siren: str, siret: str) -> Response:
+def establishment(siren: str, siret: str) -> ResponseReturnValue:
     """One establishment's slots: a page, and the fragment a dossier section loads."""
     access = member_required(siren)
     row = db.session.execute(
@@ -129,7 +131,7 @@ def _other_companies(access: CompanyAccess):
 def _establishment_choices(access: CompanyAccess) -> list[Establishment] | None:
     count = db.session.scalar(
         select(func.count(Establishment.id)).where(Establishment.company_id == access.company.id)
-    )
+    ) or 0
     if count > SELECT_LIMIT:
         return None
     return list(db.session.scalars(
@@ -186,7 +188,7 @@ def _upload_context(access: CompanyAccess, form: UploadForm, problems=None) -> d
 
 @bp.route("/organisations/<siren>/documents/deposer", methods=["GET", "POST"])
 @login_required
-def upload(siren: str) -> Response:
+def upload(siren: str) -> ResponseReturnValue:
     access = member_required(siren)
     form = UploadForm()
     if request.method == "GET":
@@ -269,7 +271,7 @@ def _upload_errors(access: CompanyAccess, form: UploadForm, problems,
 
 @bp.get("/organisations/<siren>/documents/<int:document_id>/fichier")
 @login_required
-def download(siren: str, document_id: int) -> Response:
+def download(siren: str, document_id: int) -> ResponseReturnValue:
     access = member_required(siren)
     row = db.session.execute(
         select(Document, Establishment.siret)

@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from flask import current_app
 from sqlalchemy import insert, select
@@ -180,7 +180,7 @@ def check_replaces(
     return replaced
 
 
-def spool_upload(stream: BinaryIO, max_bytes: int) -> Path:
+def spool_upload(stream: IO[bytes], max_bytes: int) -> Path:
     """Copy an incoming upload to a private temporary file, refusing it past `max_bytes`."""
     directory = Path(storage().root) / "tmp"
     directory.mkdir(parents=True, exist_ok=True)
@@ -462,7 +462,7 @@ def _replaces_id(raw: str | int | None, problems: Problems) -> int | None:
 def submit_upload(
     company: Company,
     submission: Submission,
-    stream: BinaryIO | None,
+    stream: IO[bytes] | None,
     filename: str | None,
     *,
     uploaded_by: User | None,

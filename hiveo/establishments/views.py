@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from ..core.audit import audit
 from ..core.errors import abort_fr
-from ..core.tenancy import CompanyAccess, admin_required
+from ..core.tenancy import CompanyAccess, admin_required, signed_in_user
 from ..extensions import db
 from ..htmx import redirect_after_post
 from ..identifiers import format_siret
@@ -35,7 +37,7 @@ def _establishment(access: CompanyAccess, siret: str) -> Establishment:
 
 
 def _me() -> User:
-    return db.session.get(User, current_user.id)
+    return signed_in_user()
 
 
 def _back(siren: str) -> Response:
@@ -44,7 +46,7 @@ def _back(siren: str) -> Response:
 
 @bp.route("/ajouter", methods=["GET", "POST"])
 @login_required
-def add(siren: str) -> Response | tuple[str, int] | str:
+def add(siren: str) -> ResponseReturnValue:
     access = admin_required(siren)
     form = NewEstablishmentForm()
     if request.method == "POST":
@@ -72,7 +74,7 @@ def add(siren: str) -> Response | tuple[str, int] | str:
 
 @bp.route("/<siret>/modifier", methods=["GET", "POST"])
 @login_required
-def edit(siren: str, siret: str) -> Response | tuple[str, int] | str:
+def edit(siren: str, siret: str) -> ResponseReturnValue:
     access = admin_required(siren)
     establishment = _establishment(access, siret)
     form = EstablishmentForm(obj=establishment)
@@ -102,7 +104,7 @@ def edit(siren: str, siret: str) -> Response | tuple[str, int] | str:
 
 @bp.route("/<siret>/fermer", methods=["GET", "POST"])
 @login_required
-def close(siren: str, siret: str) -> Response | tuple[str, int] | str:
+def close(siren: str, siret: str) -> ResponseReturnValue:
     """Close (or reopen) an establishment, after a confirmation page."""
     access = admin_required(siren)
     establishment = _establishment(access, siret)

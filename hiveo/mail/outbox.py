@@ -146,6 +146,7 @@ def _claim(me: str, now: datetime) -> _Claimed | None:
     claimed = None
     if claimed_id is not None:
         message = db.session.get(OutboxMessage, claimed_id, populate_existing=True)
+        assert message is not None  # claimed by this very transaction
         claimed = _Claimed(message.id, message.recipient, message.attempts,
                            build_email(message))
     db.session.commit()
@@ -160,7 +161,7 @@ def _release_stale(now: datetime) -> int:
                  "peut-être parti. Vérifiez auprès du destinataire avant de le renvoyer.",
     })
     db.session.commit()
-    return result.rowcount or 0
+    return getattr(result, "rowcount", 0) or 0
 
 
 def send_pending(*, now: datetime | None = None, limit: int = 100) -> SendReport:
@@ -207,7 +208,7 @@ def _record_failure(message: _Claimed, me: str, now: datetime, reason: str) -> s
         "next": now + _backoff(attempts), "max": current_app.config["MAIL_MAX_ATTEMPTS"],
     }).scalar()
     db.session.commit()
-    return status
+    return str(status)
 
 
 def _after_commit(session: Session) -> None:
@@ -231,7 +232,7 @@ def _send_after_request(response):
     a process stopped before sending.
     """
     if g.pop(_COMMITTED, False) and current_app.config["SMTP_URL"]:
-        app = current_app._get_current_object()
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
         thread = threading.Thread(target=_send_in_background, args=(app,), daemon=True,
                                   name="hiveo-mail")
         app.extensions[_THREADS].add(thread)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -22,14 +23,14 @@ def _latest() -> list[OutboxMessage]:
 
 @bp.get("/operateur/courriels")
 @login_required
-def outbox() -> str:
+def outbox() -> ResponseReturnValue:
     if not current_user.is_operator:
         abort(403)
     return render_template("mail/outbox.html", messages=_latest())
 
 
 @bp.get("/demo/courriels")
-def demo_mailbox() -> str:
+def demo_mailbox() -> ResponseReturnValue:
     """Every message, links included, for a demo visitor: only when the demo turns it on."""
     if not current_app.config["DEMO_MAILBOX"]:
         abort(404)

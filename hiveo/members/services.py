@@ -221,6 +221,13 @@ class InvitationLink:
     problem: str | None
     account_exists: bool = False
 
+    @property
+    def found(self) -> Invitation:
+        """The invitation of a link without problem."""
+        if self.invitation is None:
+            raise LookupError("this link names no invitation")
+        return self.invitation
+
 
 def read_invitation_link(raw: str) -> InvitationLink:
     from ..auth.services import link_problem_text
@@ -229,9 +236,9 @@ def read_invitation_link(raw: str) -> InvitationLink:
     if not check.ok:
         return InvitationLink(None, link_problem_text(check))
     invitation = db.session.scalar(
-        select(Invitation).where(Invitation.id == check.token.invitation_id)
+        select(Invitation).where(Invitation.id == check.found.invitation_id)
         .options(joinedload(Invitation.company), joinedload(Invitation.invited_by)))
-    if invitation is None or invitation.email != check.token.email:
+    if invitation is None or invitation.email != check.found.email:
         return InvitationLink(None, link_problem_text(tokens.TokenCheck(
             None, tokens.TokenProblem.UNKNOWN)))
     if invitation.revoked_at is not None:
@@ -254,7 +261,7 @@ def accept_invitation(raw: str, *, user: User | None = None, name: str = "",
     link = read_invitation_link(raw)
     if link.problem:
         raise MemberError(link.problem)
-    invitation = link.invitation
+    invitation = link.found
     lock_company(invitation.company_id)
     if user is not None:
         if normalise_email(user.email) != invitation.email:
@@ -270,7 +277,7 @@ def accept_invitation(raw: str, *, user: User | None = None, name: str = "",
         except AccountError as error:
             raise MemberError(str(error)) from None
     check = tokens.check(TokenPurpose.INVITATION, raw)
-    if not tokens.consume(check.token):
+    if not tokens.consume(check.found):
         raise MemberError("Cette invitation a déjà été acceptée.")
     invitation.accepted_at = utcnow()
     membership = db.session.scalar(select(Membership).where(

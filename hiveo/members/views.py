@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask import session as flask_session
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user
+from werkzeug.wrappers import Response
 
 from ..core.errors import abort_fr
-from ..core.tenancy import CompanyAccess, admin_required
+from ..core.tenancy import CompanyAccess, admin_required, signed_in_user
 from ..extensions import db
 from ..htmx import redirect_after_post
 from ..models import User
@@ -40,7 +33,7 @@ bp = Blueprint("members", __name__)
 
 
 def _me() -> User:
-    return db.session.get(User, current_user.id)
+    return signed_in_user()
 
 
 def _back(siren: str) -> Response:
@@ -49,7 +42,7 @@ def _back(siren: str) -> Response:
 
 @bp.post("/organisations/<siren>/membres/inviter")
 @login_required
-def invite_member(siren: str) -> Response | tuple[str, int]:
+def invite_member(siren: str) -> ResponseReturnValue:
     access = admin_required(siren)
     form = InviteForm()
     if form.validate_on_submit():
@@ -71,7 +64,7 @@ def invite_member(siren: str) -> Response | tuple[str, int]:
 
 @bp.get("/organisations/<siren>/membres/inviter")
 @login_required
-def invite_page(siren: str) -> str:
+def invite_page(siren: str) -> ResponseReturnValue:
     access = admin_required(siren)
     return render_template("members/invite.html", access=access, company=access.company,
                            form=InviteForm())
@@ -79,7 +72,7 @@ def invite_page(siren: str) -> str:
 
 @bp.post("/organisations/<siren>/membres/<int:membership_id>/role")
 @login_required
-def member_role(siren: str, membership_id: int) -> Response | tuple[str, int]:
+def member_role(siren: str, membership_id: int) -> ResponseReturnValue:
     access = admin_required(siren)
     form = RoleForm()
     if not form.validate_on_submit():
@@ -97,7 +90,7 @@ def member_role(siren: str, membership_id: int) -> Response | tuple[str, int]:
 
 @bp.route("/organisations/<siren>/membres/<int:membership_id>/retirer", methods=["GET", "POST"])
 @login_required
-def member_remove(siren: str, membership_id: int) -> Response | tuple[str, int] | str:
+def member_remove(siren: str, membership_id: int) -> ResponseReturnValue:
     access = admin_required(siren)
     section = members_section(access.company.id)
     member = next((m for m in section.members if m.membership_id == membership_id), None)
@@ -122,7 +115,7 @@ def member_remove(siren: str, membership_id: int) -> Response | tuple[str, int] 
 
 @bp.post("/organisations/<siren>/invitations/<int:invitation_id>/renvoyer")
 @login_required
-def invitation_resend(siren: str, invitation_id: int) -> Response | tuple[str, int]:
+def invitation_resend(siren: str, invitation_id: int) -> ResponseReturnValue:
     access = admin_required(siren)
     try:
         invitation = resend_invitation(access.company, invitation_id, _me(),
@@ -139,7 +132,7 @@ def invitation_resend(siren: str, invitation_id: int) -> Response | tuple[str, i
 
 @bp.post("/organisations/<siren>/invitations/<int:invitation_id>/revoquer")
 @login_required
-def invitation_revoke(siren: str, invitation_id: int) -> Response | tuple[str, int]:
+def invitation_revoke(siren: str, invitation_id: int) -> ResponseReturnValue:
     access = admin_required(siren)
     try:
         invitation = revoke_invitation(access.company, invitation_id, _me())
@@ -159,12 +152,12 @@ def _section_page(access: CompanyAccess, status: int, message: str) -> tuple[str
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
-def accept(token: str) -> Response | tuple[str, int] | str:
+def accept(token: str) -> ResponseReturnValue:
     link = read_invitation_link(token)
     if link.problem:
         db.session.rollback()
         return render_template("auth/link_problem.html", text=link.problem), 410
-    invitation = link.invitation
+    invitation = link.found
     siren, company_name = invitation.company.siren, invitation.company.name
     context = {"invitation": invitation, "company": invitation.company,
                "role_label": ROLE_LABELS[invitation.role]}

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from functools import wraps
 
-from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
+from werkzeug.wrappers import Response
 
 from ..core import clock
 from ..core.errors import abort_fr
@@ -55,7 +57,7 @@ def _load(document_id: int):
 
 @bp.get("/validation")
 @operator_required
-def queue() -> Response:
+def queue() -> ResponseReturnValue:
     page = page_number()
     pending = (Document.review_state == ReviewState.PENDING.value,
                Document.archived_at.is_(None))
@@ -89,13 +91,13 @@ def _review_page(document_id: int, form: RefuseForm, status: int = 200) -> Respo
 
 @bp.get("/documents/<int:document_id>")
 @operator_required
-def document(document_id: int) -> Response:
+def document(document_id: int) -> ResponseReturnValue:
     return _review_page(document_id, RefuseForm())
 
 
 @bp.get("/documents/<int:document_id>/apercu")
 @operator_required
-def preview(document_id: int) -> Response:
+def preview(document_id: int) -> ResponseReturnValue:
     document = db.session.get(Document, document_id)
     if document is None:
         abort(404)
@@ -111,7 +113,7 @@ def preview(document_id: int) -> Response:
 
 @bp.post("/documents/<int:document_id>/valider")
 @operator_required
-def validate(document_id: int) -> Response:
+def validate(document_id: int) -> ResponseReturnValue:
     try:
         document = services.validate_document(document_id, current_user)
     except services.ReviewConflict as error:
@@ -125,7 +127,7 @@ def validate(document_id: int) -> Response:
 
 @bp.post("/documents/<int:document_id>/refuser")
 @operator_required
-def refuse(document_id: int) -> Response:
+def refuse(document_id: int) -> ResponseReturnValue:
     form = RefuseForm()
     try:
         document = services.refuse_document(document_id, current_user, form.reason.data or "")

@@ -66,9 +66,9 @@ def sync_look(link: ProviderLink, last: SyncRun | None,
     name = PROVIDERS.get(link.provider, link.provider)
     who = f" par {link.changed_by.name}" if link.changed_by else ""
     if not link.sync_enabled:
-        since = f" le {format_date(link.changed_at)}{who}" if link.changed_at else ""
+        changed = f" le {format_date(link.changed_at)}{who}" if link.changed_at else ""
         return SyncLook(
-            "off", f"Synchronisation {name} désactivée{since}",
+            "off", f"Synchronisation {name} désactivée{changed}",
             ["Les documents déjà synchronisés restent dans le dossier. Les mises à jour faites "
              f"sur {name} n'apparaissent plus ici : déposez vous-même les nouvelles versions."],
             [f"Réactivez-la depuis le menu ⋮ pour que {name} tienne de nouveau ces documents "

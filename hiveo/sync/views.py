@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 
 from ..core.tenancy import CompanyAccess, admin_required, member_required
 from ..dossier.catalogue import CATALOGUE
@@ -42,7 +44,7 @@ def _admin(siren: str, provider: str) -> tuple[CompanyAccess, ProviderLink]:
 
 @bp.get("/organisations/<siren>/synchronisation/<provider>/<action>")
 @login_required
-def confirm(siren: str, provider: str, action: str) -> Response:
+def confirm(siren: str, provider: str, action: str) -> ResponseReturnValue:
     if action not in ACTIONS:
         abort(404)
     access, link = _admin(siren, provider)
@@ -60,7 +62,7 @@ def confirm(siren: str, provider: str, action: str) -> Response:
 
 @bp.post("/organisations/<siren>/synchronisation/<provider>/<action>")
 @login_required
-def toggle(siren: str, provider: str, action: str) -> Response:
+def toggle(siren: str, provider: str, action: str) -> ResponseReturnValue:
     if action not in ACTIONS:
         abort(404)
     access, _link = _admin(siren, provider)
@@ -100,7 +102,7 @@ def _company_page(siren: str) -> Response:
 
 @bp.post("/organisations/<siren>/synchronisation/<provider>/maintenant")
 @login_required
-def run_now(siren: str, provider: str) -> Response:
+def run_now(siren: str, provider: str) -> ResponseReturnValue:
     """"Synchroniser maintenant": the company's sync with this provider, at once."""
     access, link = _admin(siren, provider)
     name = PROVIDERS[provider]
@@ -126,7 +128,7 @@ def run_now(siren: str, provider: str) -> Response:
 
 @bp.get("/organisations/<siren>/synchronisation/<provider>/executions/<int:run_id>")
 @login_required
-def run_detail(siren: str, provider: str, run_id: int) -> Response:
+def run_detail(siren: str, provider: str, run_id: int) -> ResponseReturnValue:
     """Every document a run touched, as the engine recorded it."""
     access = member_required(siren)
     if provider not in PROVIDERS:
