@@ -12,20 +12,6 @@ class LoginForm(FlaskForm):
     password = PasswordField("Mot de passe", validators=[DataRequired(_REQUIRED)])
 
 
-class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField("Mot de passe actuel", validators=[DataRequired(_REQUIRED)])
-    new_password = PasswordField(
-        "Nouveau mot de passe", validators=[DataRequired(_REQUIRED), Length(max=512)]
-    )
-    confirm_password = PasswordField(
-        "Confirmez le nouveau mot de passe",
-        validators=[
-            DataRequired(_REQUIRED),
-            EqualTo("new_password", "Les deux mots de passe ne correspondent pas."),
-        ],
-    )
-
-
 class ForgotPasswordForm(FlaskForm):
     email = EmailField("Adresse e-mail", validators=[DataRequired(_REQUIRED), Length(max=254)])
 
@@ -41,6 +27,12 @@ class NewPasswordForm(FlaskForm):
             EqualTo("new_password", "Les deux mots de passe ne correspondent pas."),
         ],
     )
+
+
+class PasswordChangeForm(NewPasswordForm):
+    """A new password, proved by the current one."""
+
+    current_password = PasswordField("Mot de passe actuel", validators=[DataRequired(_REQUIRED)])
 
 
 class NameForm(FlaskForm):
