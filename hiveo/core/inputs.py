@@ -30,6 +30,15 @@ def has_control_characters(text: str, *, multiline: bool = False) -> bool:
     return (_CONTROL_IN_TEXT if multiline else _CONTROL).search(text) is not None
 
 
+def without_control_characters(text: str) -> str:
+    """`text` with its control characters removed: for what other systems send us.
+
+    A provider's field is not refused for a stray control character (its run
+    would fail on a name); the character is dropped before the text is stored.
+    """
+    return _CONTROL.sub("", text)
+
+
 def ascii_digits(text: str) -> bool:
     """Whether `text` is one or more of the digits 0 to 9, and nothing else."""
     return _ASCII_DIGITS.fullmatch(text) is not None

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from hiveo.core.dates import out_of_range
+from hiveo.core.inputs import without_control_characters
 
 from .records import Rejected, RemoteDocument
 
@@ -103,6 +104,8 @@ def text(
     value = _field(obj, key, where, True)
     if not isinstance(value, str):
         raise MalformedData(f"{where}.{key}: expected a string, got {type(value).__name__}")
+    # Every provider text reaches the database through here: no control character does.
+    value = without_control_characters(value)
     if pattern is not None and not pattern.fullmatch(value):
         raise MalformedData(f"{where}.{key}: {value!r} does not match {pattern.pattern}")
     return value
@@ -125,7 +128,7 @@ def optional_text(
 def peek_text(obj: Any, key: str) -> str | None:
     """A string field if there is one, else None: for naming a rejected record."""
     value = obj.get(key) if isinstance(obj, dict) else None
-    return value if isinstance(value, str) else None
+    return without_control_characters(value) if isinstance(value, str) else None
 
 
 def integer(obj: Mapping[str, Any], key: str, where: str, *, minimum: int | None = None) -> int:

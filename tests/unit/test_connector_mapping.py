@@ -214,3 +214,10 @@ def test_the_pdf_check_reads_across_small_chunks_before_letting_anything_through
         next(_pdf_chunks([b"<ht", b"ml>"]))
     with pytest.raises(Exception, match="%PD"):
         next(_pdf_chunks([b"%PD"]))
+
+
+def test_provider_texts_lose_their_control_characters():
+    from hiveo.providers.reading import text
+
+    assert text({"name": "Acme\x00 Nettoy\x1bage\x9f"}, "name", "company") == "Acme Nettoyage"
+    assert text({"name": "Déjà\tvu"}, "name", "company") == "Déjàvu"
