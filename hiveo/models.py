@@ -92,6 +92,10 @@ class User(UserMixin, Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set by an operator: the account can no longer sign in, its sessions end.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The weekly digest of suppliers that became non-compliant (legal reminders stay on).
+    digest_opt_out: Mapped[bool] = mapped_column(default=False)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", lazy="raise_on_sql"
@@ -134,6 +138,9 @@ class Company(Model):
     siren: Mapped[str] = mapped_column(String(9), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A client (donneur d'ordre) collects documents from its suppliers; any company
+    # may be a supplier (it has a dossier) and a client as well.
+    is_client: Mapped[bool] = mapped_column(default=False)
 
     establishments: Mapped[list[Establishment]] = relationship(
         back_populates="company", lazy="raise_on_sql"
@@ -513,11 +520,196 @@ class RateCounter(Model):
     count: Mapped[int] = mapped_column(default=0)
 
 
+class RelationState(enum.StrEnum):
+    INVITED = "invited"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+
+
+class Relation(Model):
+    """A client company following a supplier company (DOMAIN.md 5); never deleted.
+
+    The references (code, contract, category, description, tracking end) are the
+    client's own: the supplier and the supplier's other clients never see them.
+    Changes go through hiveo/relations/services.py, which records each one as a
+    RelationEvent that both sides see.
+    """
+
+    __tablename__ = "relations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="RESTRICT"))
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="RESTRICT"))
+    state: Mapped[str] = mapped_column(String(12), default=RelationState.INVITED.value)
+    # Why it was suspended or closed (or declined): the supplier reads it.
+    state_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    supplier_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    contract_ref: Mapped[str] = mapped_column(String(80), default="")
+    category: Mapped[str] = mapped_column(String(80), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    tracking_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # The supplier's contact the client invited.
+    contact_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the invitation was (last) sent: reminders count their days from here.
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The last change either side made to the relation or its references.
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Company] = relationship(foreign_keys=[client_id], lazy="raise_on_sql")
+    supplier: Mapped[Company] = relationship(foreign_keys=[supplier_id], lazy="raise_on_sql")
+    invited_by: Mapped[User | None] = relationship(lazy="raise_on_sql")
+
+    __table_args__ = (
+        UniqueConstraint("client_id", "supplier_id", name="one_relation_per_pair"),
+        UniqueConstraint("client_id", "supplier_code", name="supplier_code_unique"),
+        CheckConstraint("client_id <> supplier_id", name="not_its_own_supplier"),
+        CheckConstraint("state in ('invited', 'active', 'suspended', 'closed')",
+                        name="state_known"),
+        Index("ix_relations_client_id_state", "client_id", "state"),
+        Index("ix_relations_supplier_id_state", "supplier_id", "state"),
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == RelationState.ACTIVE
+
+    def __repr__(self) -> str:
+        return f"<Relation {self.client_id}->{self.supplier_id} {self.state}>"
+
+
+class RelationEstablishment(Model):
+    """Narrows a relation to some of the supplier's establishments; none: all of them."""
+
+    __tablename__ = "relation_establishments"
+
+    relation_id: Mapped[int] = mapped_column(
+        ForeignKey("relations.id", ondelete="CASCADE"), primary_key=True)
+    establishment_id: Mapped[int] = mapped_column(
+        ForeignKey("establishments.id", ondelete="RESTRICT"), primary_key=True)
+
+    __table_args__ = (Index("ix_relation_establishments_establishment_id", "establishment_id"),)
+
+
+class RelationShare(Model):
+    """A complementary document type the supplier chose to show one client."""
+
+    __tablename__ = "relation_shares"
+
+    relation_id: Mapped[int] = mapped_column(
+        ForeignKey("relations.id", ondelete="CASCADE"), primary_key=True)
+    doc_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class Requirement(Model):
+    """A document type a client requires of its suppliers, and at which level.
+
+    `category` "" is the client's default set; a purchase category with rows of
+    its own replaces the default set for the relations of that category.
+    Level "company": the supplier's company document; "establishment": a
+    document of each establishment the relation covers.
+    """
+
+    __tablename__ = "requirements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(80), default="")
+    doc_type: Mapped[str] = mapped_column(String(40))
+    level: Mapped[str] = mapped_column(String(14), default="company")
+
+    __table_args__ = (
+        UniqueConstraint("client_id", "category", "doc_type", name="one_rule_per_type"),
+        CheckConstraint("level in ('company', 'establishment')", name="level_known"),
+    )
+
+
+class RelationEvent(Model):
+    """One change to a relation, or one reminder about it: the history both sides see."""
+
+    __tablename__ = "relation_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    relation_id: Mapped[int] = mapped_column(ForeignKey("relations.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    action: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship(lazy="raise_on_sql")
+
+    __table_args__ = (
+        Index("ix_relation_events_relation_id_created_at", "relation_id", "created_at"),
+    )
+
+
+class DocumentAccess(Model):
+    """A client's download of a supplier's document, shown to the supplier."""
+
+    __tablename__ = "document_accesses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    # "download" (one file) or "zip" (the dossier export).
+    via: Mapped[str] = mapped_column(String(10), default="download")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Company] = relationship(lazy="raise_on_sql")
+    user: Mapped[User | None] = relationship(lazy="raise_on_sql")
+
+    __table_args__ = (
+        Index("ix_document_accesses_document_id_created_at", "document_id", "created_at"),
+    )
+
+
+class Reminder(Model):
+    """A reminder that left (through the outbox): its key makes it leave once."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    # What it is about, e.g. "expiring", "missing", "refused", "invitation", "digest".
+    kind: Mapped[str] = mapped_column(String(30))
+    # The document, slot or relation it is about, e.g. "document:12", "relation:3".
+    subject: Mapped[str] = mapped_column(String(120))
+    # Which step of the schedule, e.g. "d-30", "week-2026-48".
+    step: Mapped[str] = mapped_column(String(40))
+    relation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("relations.id", ondelete="SET NULL"), nullable=True
+    )
+    outbox_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL"), nullable=True
+    )
+    sent_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("recipient", "kind", "subject", "step", name="sent_once"),
+        Index("ix_reminders_relation_id", "relation_id"),
+        Index("ix_reminders_recipient_sent_on", "recipient", "sent_on"),
+    )
+
+
 __all__ = [
     "AccountToken",
     "AuditEvent",
     "Company",
     "Document",
+    "DocumentAccess",
     "Establishment",
     "Invitation",
     "LoginThrottle",
@@ -526,6 +718,13 @@ __all__ = [
     "OutboxStatus",
     "ProviderLink",
     "RateCounter",
+    "Relation",
+    "RelationEstablishment",
+    "RelationEvent",
+    "RelationShare",
+    "RelationState",
+    "Reminder",
+    "Requirement",
     "ReviewState",
     "Role",
     "Source",

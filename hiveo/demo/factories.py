@@ -133,3 +133,23 @@ def add_documents_bulk(company: Company, rows: list[dict], *, content: bytes | N
 
     stored = storage().save_chunks([content or make_pdf("Document", [company.name])])
     add_current_bulk(company.id, rows, stored)
+
+
+def make_relation(client: Company, supplier: Company, *, state: str = "active",
+                  by: User | None = None, reason: str = "", supplier_code: str | None = None,
+                  category: str = "", contact_email: str | None = None,
+                  establishments: tuple[Establishment, ...] = ()):
+    """A relation in `state`, through the same transitions a person would make."""
+    from ..relations import services as relations
+
+    relation, _ = relations.open_relation(
+        client, supplier, by, contact_email=contact_email, establishments=establishments,
+        references=relations.References(supplier_code=supplier_code, category=category))
+    if state in ("active", "suspended"):
+        relations.accept(relation, by)
+    if state == "suspended":
+        relations.suspend(relation, by, reason or "Contrat en pause")
+    elif state == "closed":
+        relations.close(relation, by, reason or "Contrat terminé")
+    db.session.flush()
+    return relation

@@ -151,6 +151,15 @@ def state_condition(state: State) -> ColumnElement[bool]:
     return RULE[state].condition()
 
 
+def in_force_condition() -> ColumnElement[bool]:
+    """A current document that counts as held: valid or expiring (parameters: sql_dates())."""
+    return and_(Document.is_current.is_(True),
+                or_(state_condition(State.VALID), state_condition(State.EXPIRING)))
+
+
+IN_FORCE = (State.VALID, State.EXPIRING)
+
+
 def state_column() -> ColumnElement[str]:
     """The state of each document as an SQL expression (parameters: sql_dates())."""
     return case(*[(rule.condition(), rule.state.value) for rule in RULES])

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Company, Document, Establishment
 from .catalogue import CATALOGUE, COMPANY_TYPES, ESTABLISHMENT_TYPES
 from .queries import Slot
-from .states import State, sql_dates, state_condition
+from .states import State, in_force_condition, sql_dates
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,6 @@ class Summary:
         return self.valid >= self.required
 
 
-def _in_force() -> tuple:
-    """Current documents whose state is valid or expiring (states.py says when)."""
-    return (Document.is_current.is_(True),
-            or_(state_condition(State.VALID), state_condition(State.EXPIRING)))
-
-
 def dossier_summary(company: Company, today: date, company_slots: list[Slot]) -> Summary:
     """Three queries: establishments, their slots in force, the earliest end date in force."""
     valid_company = sum(1 for slot in company_slots
@@ -58,7 +52,7 @@ def dossier_summary(company: Company, today: date, company_slots: list[Slot]) ->
         in_force = (
             select(Document.establishment_id, Document.doc_type).distinct()
             .where(Document.company_id == company.id, Document.establishment_id.is_not(None),
-                   Document.doc_type.in_(codes), *_in_force())
+                   Document.doc_type.in_(codes), in_force_condition())
             .subquery()
         )
         valid_establishment = db.session.scalar(
@@ -66,7 +60,7 @@ def dossier_summary(company: Company, today: date, company_slots: list[Slot]) ->
     row = db.session.execute(
         select(Document.effective_end, Document.doc_type, Establishment.name)
         .outerjoin(Establishment, Establishment.id == Document.establishment_id)
-        .where(Document.company_id == company.id, *_in_force())
+        .where(Document.company_id == company.id, in_force_condition())
         .order_by(Document.effective_end, Document.id)
         .limit(1), sql_dates(today)
     ).first()

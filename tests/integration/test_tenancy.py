@@ -59,9 +59,16 @@ ROUTES = {
 }
 # Reachable without signing in (the demo mailbox answers 404 unless the demo turns it on).
 PUBLIC_KINDS = ("public", "invitation_link", "demo")
-ROLES = ("anonymous", "member", "admin", "outsider", "operator")
+# Kinds of the client side: `siren` is then Initech's, the client of Acme (`supplier`).
+# "client": Initech's own pages; "client_supplier": its pages about one supplier, Acme;
+# "_admin" variants are refused (403) to Initech's members.
+CLIENT_KINDS = ("client", "client_admin", "client_supplier", "client_supplier_admin")
+ROLES = ("anonymous", "member", "admin", "outsider", "operator",
+         "client_admin", "client_member", "other_client")
 EMAILS = {"member": "bob@example.com", "admin": "alice@example.com",
-          "outsider": "charlie@example.com", "operator": "olivia@example.com"}
+          "outsider": "charlie@example.com", "operator": "olivia@example.com",
+          "client_admin": "dan@example.com", "client_member": "erin@example.com",
+          "other_client": "frank@example.com"}
 OK = {200, 302, 303, 422}  # served, redirected after success, or a form asking for fixes
 
 
@@ -81,7 +88,11 @@ def expected(kind: str, role: str, method: str) -> set[int]:
         return OK
     if kind == "operator":
         return OK if role == "operator" else {403}
-    if role in ("outsider", "operator"):
+    if kind in CLIENT_KINDS:
+        if role not in ("client_admin", "client_member"):
+            return {404}
+        return {403} if kind.endswith("_admin") and role == "client_member" else OK
+    if role not in ("member", "admin"):
         return {404}
     if kind == "company_admin" and role == "member":
         return {403}
@@ -107,10 +118,32 @@ def world(app, cast):
                       started_at=utcnow(), finished_at=utcnow(), outcome="success", details=[])
         db.session.add(run)
         links = _account_links(acme)
+        client = _client_of(acme)
         db.session.commit()
-        return {"siren": cast.acme, "siret": "73282932000017", "document_id": document.id,
+        return {**client, "siren": cast.acme, "siret": "73282932000017", "document_id": document.id,
                 "foreign_id": foreign.id, "provider": "attestation_legale",
                 "action": "desactiver", "filename": "css/app.css", "run_id": run.id, **links}
+
+
+def _client_of(acme) -> dict:
+    """Initech, a client of Acme (dan its admin, erin a member), and Hooli, a client of
+    nobody here (frank its admin); a validated document of Acme for the client to read."""
+    from hiveo.demo.factories import make_company, make_relation, make_user
+
+    initech = make_company("Initech Services", establishments=1)
+    hooli = make_company("Hooli Achats", establishments=1)
+    dan = make_user("dan@example.com", name="Dan Donneur", profile="fast",
+                    memberships=((initech, "admin"),))
+    make_user("erin@example.com", name="Erin Acheteuse", profile="fast",
+              memberships=((initech, "member"),))
+    frank = make_user("frank@example.com", name="Frank Ailleurs", profile="fast",
+                      memberships=((hooli, "admin"),))
+    relation = make_relation(initech, acme, by=dan, supplier_code="ACME-1")
+    make_relation(hooli, make_company("Autre Fournisseur", establishments=1), by=frank)
+    readable = make_document(acme, "URSSAF_VIGILANCE", issue_date=date(2026, 11, 1),
+                             validity_start=date(2026, 11, 1))
+    return {"client_siren": initech.siren, "supplier": acme.siren, "relation_id": relation.id,
+            "client_document_id": readable.id}
 
 
 def _account_links(acme) -> dict:
@@ -162,6 +195,9 @@ def request(app, role: str, rule, method: str, values: dict, *, htmx: bool = Fal
     if role != "anonymous":
         login(client, EMAILS[role])
     values = {**values, "token": values.get("token_for", {}).get(rule.endpoint, "")}
+    if ROUTES[rule.endpoint] in CLIENT_KINDS:
+        values = {**values, "siren": values["client_siren"],
+                  "document_id": values["client_document_id"]}
     path = rule.build({k: v for k, v in values.items() if k in rule.arguments},
                       append_unknown=False)[1]
     headers = {"HX-Request": "true"} if htmx else {}
@@ -201,7 +237,8 @@ def test_neighbouring_ids_never_open_another_companys_document(app, world, cast)
     client = app.test_client()
     login(client, "alice@example.com")
     mine, foreign = world["document_id"], world["foreign_id"]
-    for document_id in {foreign, foreign - 1, foreign + 1, mine + 100} - {mine}:
+    acme_documents = {mine, world["client_document_id"]}
+    for document_id in {foreign, foreign - 1, foreign + 1, mine + 100} - acme_documents:
         for path in (f"/organisations/{cast.acme}/documents/{document_id}/fichier",
                      f"/organisations/{cast.globex}/documents/{document_id}/fichier",
                      f"/organisations/{cast.globex}/documents/{mine}/fichier"):

@@ -1,0 +1,208 @@
+"""What a client requires of its suppliers, and what a supplier must therefore keep."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select
+
+from ..dossier.catalogue import CATALOGUE, Level
+from ..extensions import db
+from ..models import Company, Relation, RelationEstablishment, RelationState, Requirement
+
+# The legal dossier of Code du travail D8222-5: what a client requires by default.
+DEFAULT_TYPES = ("KBIS", "URSSAF_VIGILANCE", "LNTE")
+
+
+class RequirementError(ValueError):
+    """A requirement set the portal refuses, with the reason in French."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    doc_type: str
+    level: str
+
+    @property
+    def label(self) -> str:
+        return CATALOGUE[self.doc_type].label
+
+
+def default_rules() -> list[Rule]:
+    return [Rule(code, CATALOGUE[code].level.value) for code in DEFAULT_TYPES]
+
+
+def check_rules(rules: Iterable[Rule]) -> list[Rule]:
+    """The rules in catalogue order, or RequirementError when one is impossible."""
+    by_type: dict[str, Rule] = {}
+    for rule in rules:
+        spec = CATALOGUE.get(rule.doc_type)
+        if spec is None:
+            raise RequirementError(f"Type de document inconnu\u00a0: {rule.doc_type}.")
+        if rule.level not in (Level.COMPANY, Level.ESTABLISHMENT):
+            raise RequirementError(f"Niveau inconnu pour «\u00a0{spec.label}\u00a0».")
+        if spec.level is Level.ESTABLISHMENT and rule.level != Level.ESTABLISHMENT:
+            raise RequirementError(
+                f"«\u00a0{spec.label}\u00a0» se dépose par établissement\u00a0: "
+                "il ne peut être exigé qu'au niveau de l'établissement.")
+        by_type[rule.doc_type] = rule
+    order = list(CATALOGUE)
+    return sorted(by_type.values(), key=lambda r: order.index(r.doc_type))
+
+
+def ensure_default_requirements(client: Company) -> None:
+    """Give a new client the legal dossier as its default set, once."""
+    has_any = db.session.scalar(
+        select(Requirement.id).where(Requirement.client_id == client.id).limit(1))
+    if has_any is None:
+        for rule in default_rules():
+            db.session.add(Requirement(client_id=client.id, category="", doc_type=rule.doc_type,
+                                       level=rule.level))
+        db.session.flush()
+
+
+def set_requirements(client: Company, category: str, rules: Iterable[Rule]) -> list[Rule]:
+    """Replace the client's set for `category` ("" is the default set).
+
+    An empty set for a category removes it (its relations follow the default
+    set again); the default set may not be empty: a client always requires
+    something.
+    """
+    checked = check_rules(rules)
+    category = category.strip()
+    if not checked and not category:
+        raise RequirementError("Exigez au moins un document par défaut.")
+    db.session.execute(delete(Requirement).where(Requirement.client_id == client.id,
+                                                 Requirement.category == category))
+    for rule in checked:
+        db.session.add(Requirement(client_id=client.id, category=category,
+                                   doc_type=rule.doc_type, level=rule.level))
+    db.session.flush()
+    return checked
+
+
+def client_rules(client_id: int) -> dict[str, list[Rule]]:
+    """Every set of the client, by category ("" first), in one query."""
+    sets: dict[str, list[Rule]] = {}
+    order = list(CATALOGUE)
+    rows = db.session.execute(
+        select(Requirement.category, Requirement.doc_type, Requirement.level)
+        .where(Requirement.client_id == client_id)
+        .order_by(Requirement.category)).all()
+    for row in rows:
+        sets.setdefault(row.category, []).append(Rule(row.doc_type, row.level))
+    for rules in sets.values():
+        rules.sort(key=lambda r: order.index(r.doc_type) if r.doc_type in order else len(order))
+    return dict(sorted(sets.items(), key=lambda item: (item[0] != "", item[0])))
+
+
+def rules_for(sets: dict[str, list[Rule]], category: str) -> list[Rule]:
+    """The set that applies to a relation of `category`: its own, else the default."""
+    if category and category in sets:
+        return sets[category]
+    return sets.get("", [])
+
+
+def relation_rules(relation: Relation) -> list[Rule]:
+    return rules_for(client_rules(relation.client_id), relation.category)
+
+
+@dataclass
+class RequiredType:
+    """A document type some active client requires of a supplier.
+
+    `establishment_ids` None: every establishment (or the company level only);
+    otherwise the establishments some relation with that rule covers.
+    """
+
+    doc_type: str
+    level: str
+    clients: list[str] = field(default_factory=list)
+    establishment_ids: set[int] | None = None
+
+    @property
+    def label(self) -> str:
+        return CATALOGUE[self.doc_type].label
+
+    def covers(self, establishment_id: int) -> bool:
+        return self.establishment_ids is None or establishment_id in self.establishment_ids
+
+
+@dataclass
+class SupplierRequirements:
+    """The union of what a supplier's active clients require (DOMAIN.md 5).
+
+    `by_default`: the supplier has no active client; the legal dossier is asked,
+    as every client asks it unless it says otherwise.
+    """
+
+    types: dict[str, RequiredType]
+    by_default: bool
+
+    def is_required(self, doc_type: str) -> bool:
+        return doc_type in self.types
+
+    def clients_of(self, doc_type: str) -> list[str]:
+        required = self.types.get(doc_type)
+        return required.clients if required else []
+
+
+def supplier_requirements(supplier_id: int) -> SupplierRequirements:
+    """Three queries: the active relations, their clients' rules, their scopes."""
+    relations = db.session.execute(
+        select(Relation.id, Relation.client_id, Relation.category, Company.name)
+        .join(Company, Company.id == Relation.client_id)
+        .where(Relation.supplier_id == supplier_id,
+               Relation.state == RelationState.ACTIVE.value)
+        .order_by(Company.name)).all()
+    if not relations:
+        return SupplierRequirements(
+            {rule.doc_type: RequiredType(rule.doc_type, rule.level) for rule in default_rules()},
+            by_default=True)
+    rule_rows = db.session.execute(
+        select(Requirement.client_id, Requirement.category, Requirement.doc_type,
+               Requirement.level)
+        .where(Requirement.client_id.in_({row.client_id for row in relations}))).all()
+    sets: dict[int, dict[str, list[Rule]]] = {}
+    for row in rule_rows:
+        sets.setdefault(row.client_id, {}).setdefault(row.category, []).append(
+            Rule(row.doc_type, row.level))
+    scopes = _scopes([row.id for row in relations])
+    types: dict[str, RequiredType] = {}
+    order = list(CATALOGUE)
+    for relation in relations:
+        scope = scopes.get(relation.id)
+        for rule in rules_for(sets.get(relation.client_id, {}), relation.category):
+            required = types.get(rule.doc_type)
+            if required is None:
+                required = types[rule.doc_type] = RequiredType(
+                    rule.doc_type, rule.level,
+                    establishment_ids=None if scope is None else set(scope))
+            elif required.establishment_ids is not None:
+                required.establishment_ids = (None if scope is None
+                                              else required.establishment_ids | scope)
+            if rule.level == Level.ESTABLISHMENT:
+                required.level = Level.ESTABLISHMENT.value
+            if relation.name not in required.clients:
+                required.clients.append(relation.name)
+    ordered = sorted(types.values(),
+                     key=lambda t: order.index(t.doc_type) if t.doc_type in order else len(order))
+    return SupplierRequirements({t.doc_type: t for t in ordered}, by_default=False)
+
+
+def _scopes(relation_ids: Sequence[int]) -> dict[int, set[int]]:
+    """The establishments each narrowed relation covers; absent: all of them."""
+    scopes: dict[int, set[int]] = {}
+    if not relation_ids:
+        return scopes
+    for row in db.session.execute(
+            select(RelationEstablishment.relation_id, RelationEstablishment.establishment_id)
+            .where(RelationEstablishment.relation_id.in_(relation_ids))):
+        scopes.setdefault(row.relation_id, set()).add(row.establishment_id)
+    return scopes
+
+
+def relation_scope(relation_id: int) -> set[int] | None:
+    """The establishment ids a relation is narrowed to; None: the whole company."""
+    return _scopes([relation_id]).get(relation_id)
