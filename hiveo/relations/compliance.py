@@ -117,15 +117,18 @@ def applicable_rules(relation: Any = Relation) -> ColumnElement[bool]:
     """
     own = aliased(Requirement)
     has_own = exists().where(own.client_id == relation.client_id,
-                             own.category == relation.category, relation.category != "")
+                             own.category == relation.category, relation.category != ""
+                             ).correlate_except(own)
     return and_(Requirement.client_id == relation.client_id,
                 Requirement.category == case((has_own, relation.category), else_=""))
 
 
 def _in_scope(relation) -> ColumnElement[bool]:
-    narrowed = exists().where(RelationEstablishment.relation_id == relation.id)
+    narrowed = exists().where(RelationEstablishment.relation_id == relation.id
+                              ).correlate_except(RelationEstablishment)
     chosen = exists().where(RelationEstablishment.relation_id == relation.id,
-                            RelationEstablishment.establishment_id == Establishment.id)
+                            RelationEstablishment.establishment_id == Establishment.id
+                            ).correlate_except(RelationEstablishment)
     return or_(~narrowed, chosen)
 
 
@@ -137,7 +140,7 @@ def unmet_count(relation=Relation) -> ColumnElement[int]:
                ~exists().where(Document.company_id == relation.supplier_id,
                                Document.establishment_id.is_(None),
                                Document.doc_type == Requirement.doc_type,
-                               in_force_condition()))
+                               in_force_condition()).correlate_except(Document))
         .correlate(relation).scalar_subquery())
     establishment_level = (
         select(func.count()).select_from(Requirement)
@@ -146,7 +149,7 @@ def unmet_count(relation=Relation) -> ColumnElement[int]:
         .where(applicable_rules(relation), Requirement.level == Level.ESTABLISHMENT.value,
                ~exists().where(Document.establishment_id == Establishment.id,
                                Document.doc_type == Requirement.doc_type,
-                               in_force_condition()))
+                               in_force_condition()).correlate_except(Document))
         .correlate(relation).scalar_subquery())
     return company_level + establishment_level
 
@@ -161,13 +164,16 @@ def next_expiry(relation=Relation) -> ColumnElement[date]:
         select(func.min(Document.effective_end))
         .where(Document.company_id == relation.supplier_id, in_force_condition(),
                exists().where(applicable_rules(relation),
-                              Requirement.doc_type == Document.doc_type),
+                              Requirement.doc_type == Document.doc_type
+                              ).correlate_except(Requirement),
                or_(Document.establishment_id.is_(None),
                    exists().where(Establishment.id == Document.establishment_id,
-                                  Establishment.closed_at.is_(None), _in_scope(relation))))
+                                  Establishment.closed_at.is_(None), _in_scope(relation)
+                                  ).correlate_except(Establishment)))
         .correlate(relation).scalar_subquery())
 
 
 def never_deposited(relation=Relation) -> ColumnElement[bool]:
     """The supplier has no document at all on the portal."""
-    return ~exists().where(Document.company_id == relation.supplier_id)
+    return ~exists().where(Document.company_id == relation.supplier_id
+                           ).correlate_except(Document)
