@@ -291,10 +291,10 @@ def _check_run_items(dump: Dump, problems: list[str]) -> None:
                 problems.append(f"run {run['id']}: {run[name]} {name}, {counted[name]} items")
         for item in mine:
             document = documents.get(item["document_id"])
-            if item["kind"] in ("imported", "replaced"):
-                if document is None or document["source"] != run["provider"] or (
-                        document["external_id"] != item["external_id"]):
-                    problems.append(f"run item {item['id']} names no document of the run")
+            if item["kind"] in ("imported", "replaced") and (
+                    document is None or document["source"] != run["provider"]
+                    or document["external_id"] != item["external_id"]):
+                problems.append(f"run item {item['id']} names no document of the run")
             archived = documents.get(item["archived_id"])
             if item["kind"] == "replaced" and archived is not None and (
                     archived["replaced_by_id"] != item["document_id"]):
