@@ -704,6 +704,58 @@ class Reminder(Model):
     )
 
 
+class SyncRunItem(Model):
+    """One document a sync run touched, as the engine decided it (sync_run_items).
+
+    The sentences people read are built from these fields at display time
+    (`hiveo.sync.wording.item_line`); runs recorded before this table keep
+    their `SyncRun.details` lines. `kind` is one of `KINDS`; `reason` is a
+    code (why a file or dates were refused) or the provider's own words (a
+    refusal at the provider); `value` is the raw data the sentence quotes
+    (a date out of range, a size limit in bytes).
+    """
+
+    __tablename__ = "sync_run_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(String(30))
+    doc_type: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    provider_code: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    establishment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("establishments.id", ondelete="SET NULL"), nullable=True
+    )
+    siret: Mapped[str | None] = mapped_column(String(14), nullable=True)
+    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    external_revision: Mapped[int | None] = mapped_column(nullable=True)
+    issue_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL"), nullable=True
+    )
+    archived_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL"), nullable=True
+    )
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    value: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    run: Mapped[SyncRun] = relationship(lazy="raise_on_sql")
+    archived: Mapped[Document | None] = relationship(foreign_keys=[archived_id],
+                                                     lazy="raise_on_sql")
+
+    KINDS = ("imported", "replaced", "kept", "awaiting", "refused", "lower_revision",
+             "unknown_type", "establishment_missing", "bad_dates", "date_out_of_range",
+             "file_refused", "file_missing")
+
+    __table_args__ = (
+        CheckConstraint("kind in ('imported', 'replaced', 'kept', 'awaiting', 'refused', "
+                        "'lower_revision', 'unknown_type', 'establishment_missing', "
+                        "'bad_dates', 'date_out_of_range', 'file_refused', 'file_missing')",
+                        name="kind_known"),
+        Index("ix_sync_run_items_run_id_position", "run_id", "position"),
+    )
+
+
 __all__ = [
     "AccountToken",
     "AuditEvent",
@@ -729,6 +781,7 @@ __all__ = [
     "Role",
     "Source",
     "SyncRun",
+    "SyncRunItem",
     "TokenPurpose",
     "UTCDateTime",
     "User",

@@ -264,6 +264,44 @@ def _check_run_story(dump: Dump, problems: list[str]) -> None:
                             f"the runs replaced {replaced[key]}")
 
 
+# Run items that count towards each of a run's counters (the other kinds are not counted).
+_COUNTED = {"imported": "imported", "replaced": "replaced", "kept": "kept",
+            "awaiting": "awaiting", "refused": "refused", "unknown_type": "skipped",
+            "establishment_missing": "skipped", "bad_dates": "skipped",
+            "date_out_of_range": "skipped", "file_refused": "skipped",
+            "file_missing": "skipped"}
+
+
+def _check_run_items(dump: Dump, problems: list[str]) -> None:
+    """A run's items add up to its counts and name the documents it wrote or archived."""
+    documents = dump.documents
+    items: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for item in dump.rows("sync_run_items"):
+        items[item["run_id"]].append(item)
+    for run in dump.rows("sync_runs"):
+        mine = items.get(run["id"], [])
+        if not mine:
+            continue  # a failed run, or one recorded before run items
+        if run["outcome"] != "success":
+            problems.append(f"{run['outcome']} run {run['id']} has items")
+        counted: Counter[str] = Counter(_COUNTED[item["kind"]] for item in mine
+                                        if item["kind"] in _COUNTED)
+        for name in ("imported", "replaced", "kept", "awaiting", "refused", "skipped"):
+            if counted[name] != run[name]:
+                problems.append(f"run {run['id']}: {run[name]} {name}, {counted[name]} items")
+        for item in mine:
+            document = documents.get(item["document_id"])
+            if item["kind"] in ("imported", "replaced") and (
+                    document is None or document["source"] != run["provider"]
+                    or document["external_id"] != item["external_id"]):
+                problems.append(f"run item {item['id']} names no document of the run")
+            archived = documents.get(item["archived_id"])
+            if item["kind"] == "replaced" and archived is not None and (
+                    archived["replaced_by_id"] != item["document_id"]):
+                problems.append(f"run item {item['id']}: document {archived['id']} was not "
+                                "archived by the document that replaced it")
+
+
 def check_invariants(app: Flask) -> Dump:
     """Assert every invariant of the stored state; return the dump that was checked."""
     with app.app_context():
@@ -277,5 +315,6 @@ def check_invariants(app: Flask) -> Dump:
     _check_document_story(dump, problems)
     _check_switch_story(dump, problems)
     _check_run_story(dump, problems)
+    _check_run_items(dump, problems)
     assert not problems, "invariants broken:\n" + "\n".join(problems)
     return dump

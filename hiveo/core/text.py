@@ -84,3 +84,44 @@ def typo_fr(text: str) -> str:
     if isinstance(text, Markup):
         return Markup(result)
     return result
+
+
+# What `typo_fr` would have fixed, or a decimal point, in text people read: the rules
+# of `tools/typo_check.py` (templates and rendered pages), kept beside the ones above.
+_PLAIN_SPACE = "[ \t\r\n]"
+_PLAIN_BEFORE_COLON = re.compile(_PLAIN_SPACE + r"+:(?=\s|$)")
+_PLAIN_BEFORE_HIGH = re.compile(_PLAIN_SPACE + r"+([;?!])")
+_OPEN_WITHOUT_SPACE = re.compile(r"«(?![\u00a0\u202f])")
+_CLOSE_WITHOUT_SPACE = re.compile(r"(?<![\u00a0\u202f])»")
+_DECIMAL_POINT = re.compile(r"(?<![\d.])\d+\.\d+(?:\u00a0|\u202f| )?(?:Ko|Mo|Go|octets|%)")
+
+
+def typo_problems(text: str) -> list[str]:
+    """Why `text` breaks French typography: plain spaces before « : ; ? ! », guillemets
+    without their no-break spaces, "0.6 Ko" instead of "0,6 Ko". Empty when it is fine."""
+    return [message for _at, message in typo_issues(text)]
+
+
+def typo_issues(text: str) -> list[tuple[int, str]]:
+    """`typo_problems()` with where each one is in `text` (an offset), in text order."""
+    issues = []
+    for match in _PLAIN_BEFORE_COLON.finditer(text):
+        issues.append((match.start(), "plain space before ':' in "
+                       f"{_around(text, match.start())!r}"))
+    for match in _PLAIN_BEFORE_HIGH.finditer(text):
+        issues.append((match.start(), f"plain space before {match.group(1)!r} in "
+                       f"{_around(text, match.start())!r}"))
+    for match in _OPEN_WITHOUT_SPACE.finditer(text):
+        issues.append((match.start(), "no no-break space after '«' in "
+                       f"{_around(text, match.start())!r}"))
+    for match in _CLOSE_WITHOUT_SPACE.finditer(text):
+        issues.append((match.start(), "no no-break space before '»' in "
+                       f"{_around(text, match.start())!r}"))
+    for match in _DECIMAL_POINT.finditer(text):
+        issues.append((match.start(), "decimal point instead of a comma in "
+                       f"{match.group(0)!r}"))
+    return sorted(issues)
+
+
+def _around(text: str, at: int, width: int = 30) -> str:
+    return " ".join(text[max(0, at - width):at + width].split())

@@ -109,6 +109,7 @@ class Applied:
     action: Action
     document: Document | None = None   # the new row (imported or replacing)
     archived: Document | None = None   # the document it replaced
+    kept: Document | None = None       # the portal's newer document it gave way to (KEEP)
     missing_file: bool = False         # decided to import, but its file never arrived
 
 
@@ -143,7 +144,9 @@ def apply_provider_documents(company_id: int, provider: str, candidates: Iterabl
     """Decide each candidate on fresh rows and write the outcome; the caller holds the locks.
 
     Candidates already in the dossier (same external id and revision) are
-    passed over. New rows are inserted first (for their ids), then the
+    passed over, unless the portal keeps a newer document over them in their
+    slot: those come back as KEEP each time they are offered (a reactivation
+    offers every document the provider lists). New rows are inserted first (for their ids), then the
     documents they replace are archived, then the new current documents claim
     their slots: the unique slot key never sees two.
     """
@@ -154,15 +157,19 @@ def apply_provider_documents(company_id: int, provider: str, candidates: Iterabl
     applied: list[Applied] = []
     for candidate in candidates:
         remote = candidate.remote
-        if (remote.external_id, remote.revision) in known:
-            continue
         slot = (candidate.establishment_id, candidate.doc_type)
         multi = CATALOGUE[candidate.doc_type].multi
         relevant = current.relevant(slot, remote, multi)
         by_identity = {id(document): document for document in relevant}
         decision = decide(remote, multi=multi, current=[held(doc) for doc in relevant])
+        kept = relevant[0] if decision.action is Action.KEEP else None
+        if (remote.external_id, remote.revision) in known:
+            # Seen before (archived since): only worth a word if the portal keeps a newer one.
+            if kept is not None:
+                applied.append(Applied(remote, Action.KEEP, kept=kept))
+            continue
         if not decision.needs_file:
-            applied.append(Applied(remote, decision.action))
+            applied.append(Applied(remote, decision.action, kept=kept))
             continue
         if not store.exists(remote.sha256):
             # The dossier changed since phase 1 and this file was not fetched.

@@ -39,12 +39,13 @@ from ..dossier.provider import (
 )
 from ..dossier.storage import CHUNK, ChecksumMismatch, LocalStorage, StoredFile, TooLarge, storage
 from ..extensions import begin_write, db
-from ..identifiers import format_siret
 from ..models import (
     Company,
+    Document,
     Establishment,
     ProviderLink,
     SyncRun,
+    SyncRunItem,
     utcnow,
 )
 from ..providers import PROVIDERS, connector_for
@@ -121,13 +122,16 @@ class Snapshot:
     known: frozenset[tuple[str, int]]
 
 
-def _where(remote: RemoteDocument | Rejected) -> str:
-    return f"établissement {format_siret(remote.siret)}" if remote.siret else "entreprise"
-
-
-def _label(remote: RemoteDocument | Rejected) -> str:
-    return CATALOGUE[remote.doc_type].label if remote.doc_type in CATALOGUE else (
-        remote.provider_code)
+def _item(kind: str, remote: RemoteDocument | Rejected, establishment_id: int | None = None,
+          **fields) -> SyncRunItem:
+    """A run item naming `remote`; phase 1 builds them with no transaction open."""
+    if isinstance(remote, RemoteDocument):
+        fields.setdefault("external_revision", remote.revision)
+        fields.setdefault("issue_date", remote.issue_date)
+    return SyncRunItem(kind=kind, doc_type=remote.doc_type,
+                       provider_code=remote.provider_code[:200], siret=remote.siret,
+                       establishment_id=establishment_id,
+                       external_id=remote.external_id[:200], **fields)
 
 
 def _snapshot(company: Company, provider: str) -> Snapshot:
@@ -151,7 +155,7 @@ class Phase1:
     subscription_active: bool
     candidates: list[Candidate]
     counts: dict[str, int]
-    details: list[str]
+    items: list[SyncRunItem]
     high_water: str | None
     files_downloaded: int
 
@@ -160,10 +164,10 @@ def _check_dates(remote: RemoteDocument) -> str | None:
     """Why the provider's dates cannot make a document here, or None."""
     spec = CATALOGUE[remote.code]
     if remote.validity_end is None and spec.end_required:
-        return wording.NO_END_DATE
+        return "no_end_date"
     end = effective_end(spec, remote.issue_date, remote.validity_start, remote.validity_end)
     if remote.validity_start > end:
-        return wording.INCOHERENT_DATES
+        return "incoherent_dates"
     return None
 
 
@@ -245,7 +249,9 @@ def pdf_checker() -> PdfChecker:
 
 def _phase1(connector, company_id: int, snapshot: Snapshot, *, full: bool,
             hooks: SyncHooks, deadline: float | None = None,
-            checker: PdfChecker | None = None) -> Phase1 | None:
+            checker: PdfChecker | None = None, recheck_known: bool = False) -> Phase1 | None:
+    """`recheck_known`: offer phase 2 the documents already seen too (a reactivation), so
+    that each one the portal keeps a newer version over is reported again."""
     account = connector.discover(snapshot.siren)
     hooks.call("after_discovery")
     if account is None:
@@ -256,14 +262,13 @@ def _phase1(connector, company_id: int, snapshot: Snapshot, *, full: bool,
     hooks.call("after_listing")
 
     counts = dict.fromkeys(_COUNTS, 0)
-    details: list[str] = []
+    items: list[SyncRunItem] = []
     for remote in listing.unknown:
         counts["skipped"] += 1
-        details.append(wording.unknown_type(remote.provider_code, _where(remote)))
+        items.append(_item("unknown_type", remote))
     for rejected in listing.rejected:
         counts["skipped"] += 1
-        details.append(wording.date_out_of_range(_label(rejected), _where(rejected),
-                                                 rejected.value))
+        items.append(_item("date_out_of_range", rejected, value=rejected.value[:200]))
 
     sirets = sorted({remote.siret for remote in listing.documents if remote.siret})
     establishments: dict[str, int] = {}
@@ -275,35 +280,41 @@ def _phase1(connector, company_id: int, snapshot: Snapshot, *, full: bool,
         db.session.rollback()  # no transaction stays open while we fetch
 
     if checker is not None:
-        return _fetch(connector, snapshot, listing, establishments, counts, details,
-                      CheckedStore(storage(), checker, deadline), account, hooks)
+        return _fetch(connector, snapshot, listing, establishments, counts, items,
+                      CheckedStore(storage(), checker, deadline), account, hooks,
+                      recheck_known)
     with pdf_checker() as own:
-        return _fetch(connector, snapshot, listing, establishments, counts, details,
-                      CheckedStore(storage(), own, deadline), account, hooks)
+        return _fetch(connector, snapshot, listing, establishments, counts, items,
+                      CheckedStore(storage(), own, deadline), account, hooks, recheck_known)
 
 
 def _fetch(connector, snapshot: Snapshot, listing: Listing, establishments: dict[str, int],
-           counts: dict[str, int], details: list[str], save: CheckedStore, account: Account,
-           hooks: SyncHooks) -> Phase1:
+           counts: dict[str, int], items: list[SyncRunItem], save: CheckedStore,
+           account: Account, hooks: SyncHooks, recheck_known: bool) -> Phase1:
     """Phase 1's second half: decide on the snapshot, fetch and check the files needed."""
     store = save.store
     candidates: list[Candidate] = []
     downloaded = 0
     for remote in listing.documents:
-        if (remote.external_id, remote.revision) in snapshot.known:
+        known = (remote.external_id, remote.revision) in snapshot.known
+        if known and not recheck_known:
             continue
         establishment_id = None
         if remote.siret:
             establishment_id = establishments.get(remote.siret)
             if establishment_id is None:
-                counts["skipped"] += 1
-                details.append(wording.establishment_missing(_label(remote),
-                                                             format_siret(remote.siret)))
+                if not known:
+                    counts["skipped"] += 1
+                    items.append(_item("establishment_missing", remote))
                 continue
+        if known:
+            # No file to fetch: phase 2 only says whether the portal keeps a newer one.
+            candidates.append(Candidate(remote, establishment_id))
+            continue
         problem = _check_dates(remote) if remote.state not in ("awaiting", "refused") else None
         if problem:
             counts["skipped"] += 1
-            details.append(wording.bad_dates(_label(remote), _where(remote), problem))
+            items.append(_item("bad_dates", remote, establishment_id, reason=problem))
             continue
         multi = CATALOGUE[remote.code].multi
         slot = (establishment_id, remote.code)
@@ -316,14 +327,15 @@ def _fetch(connector, snapshot: Snapshot, listing: Listing, establishments: dict
                 store.touch(remote.sha256)
             else:
                 reason: str | None
+                value: str | None = None
                 try:
                     connector.fetch_file(remote, save)
                 except PdfRejected as refusal:
-                    reason = wording.pdf_reason(str(refusal))
+                    reason = wording.pdf_code(str(refusal))
                 except ProviderError as error:
                     if error.code not in FILE_CONTENT_ERRORS:
                         raise
-                    reason = wording.file_problem(error)
+                    reason, value = wording.file_problem_code(error)
                 else:
                     reason = None
                 downloaded += 1
@@ -332,14 +344,15 @@ def _fetch(connector, snapshot: Snapshot, listing: Listing, establishments: dict
                     log.warning("%s file %s refused: %s", remote.provider, remote.external_id,
                                 reason)
                     counts["skipped"] += 1
-                    details.append(wording.file_refused(_label(remote), _where(remote), reason))
+                    items.append(_item("file_refused", remote, establishment_id,
+                                       reason=reason, value=value))
                     continue
                 hooks.call("after_file", remote)
         candidates.append(Candidate(remote, establishment_id))
     if downloaded:
         # One flush to disk for the whole run, before any row may refer to the files.
         store.sync()
-    return Phase1(account.name, account.active, candidates, counts, details,
+    return Phase1(account.name, account.active, candidates, counts, items,
                   listing.high_water, downloaded)
 
 
@@ -358,32 +371,40 @@ def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, s
 
     now = utcnow()
     counts = dict(result.counts)
-    details = list(result.details)
+    items = list(result.items)
+    archived: dict[int, Document] = {}  # by id(item): what a replacement archived
+    establishment_of = {id(c.remote): c.establishment_id for c in result.candidates}
     missing_file = False
-    for item in apply_provider_documents(company_id, provider, result.candidates, now):
-        remote = item.remote
-        label = f"{_label(remote)} ({_where(remote)})"
-        if item.missing_file:
+    for applied in apply_provider_documents(company_id, provider, result.candidates, now):
+        remote = applied.remote
+        where = establishment_of.get(id(remote))
+        if applied.missing_file:
             missing_file = True
             counts["skipped"] += 1
-            details.append(wording.file_not_received(label))
-        elif item.action is Action.AWAITING:
+            items.append(_item("file_missing", remote, where))
+        elif applied.action is Action.AWAITING:
             counts["awaiting"] += 1
-            details.append(wording.awaiting(label, name))
-        elif item.action is Action.REFUSED:
+            items.append(_item("awaiting", remote, where))
+        elif applied.action is Action.REFUSED:
             counts["refused"] += 1
-            details.append(wording.refused_at_provider(label, name, remote.rejection_reason))
-        elif item.action is Action.KEEP:
+            items.append(_item("refused", remote, where, reason=remote.rejection_reason))
+        elif applied.action is Action.KEEP:
             counts["kept"] += 1
-            details.append(wording.kept_newer(label))
-        elif item.action is Action.LOWER:
-            details.append(wording.lower_revision(label, name))
-        elif item.action is Action.REPLACE:
-            counts["replaced"] += 1
-            details.append(wording.replaced(label, item.archived, name, remote.issue_date))
-        elif item.action is Action.IMPORT:
-            counts["imported"] += 1
-            details.append(wording.imported(label, remote.issue_date))
+            kept = applied.kept
+            items.append(_item("kept", remote, where,
+                               document_id=kept.id if kept is not None else None))
+        elif applied.action is Action.LOWER:
+            items.append(_item("lower_revision", remote, where))
+        elif applied.action in (Action.REPLACE, Action.IMPORT):
+            replacing = applied.action is Action.REPLACE
+            counts["replaced" if replacing else "imported"] += 1
+            document, old = applied.document, applied.archived
+            item = _item("replaced" if replacing else "imported", remote, where,
+                         document_id=document.id if document is not None else None,
+                         archived_id=old.id if old is not None else None)
+            if old is not None:
+                archived[id(item)] = old
+            items.append(item)
 
     link.linked = True
     link.account_name = result.account_name[:200]
@@ -394,10 +415,14 @@ def _phase2(company_id: int, provider: str, trigger: str, user_id: int | None, s
     run = SyncRun(company_id=company_id, provider=provider, trigger=trigger,
                   triggered_by_id=user_id, started_at=started, finished_at=utcnow(),
                   outcome=Outcome.SUCCESS, files_downloaded=result.files_downloaded,
-                  details=details, **counts)
+                  details=[], **counts)
     db.session.add(run)
+    for position, item in enumerate(items):
+        item.run, item.position = run, position
+    db.session.add_all(items)
     hooks.call("during_apply")
     db.session.flush()
+    details = [wording.item_line(item, name, archived.get(id(item))) for item in items]
     return run.id, counts, details
 
 
@@ -470,7 +495,8 @@ def sync_company(company_id: int, provider: str, *, trigger: str = "manual",
         try:
             phase1 = _phase1(connector, company_id, snapshot,
                              full=full or snapshot.cursor is None, hooks=hooks,
-                             deadline=run_deadline, checker=checker)
+                             deadline=run_deadline, checker=checker,
+                             recheck_known=trigger == "reactivation")
             if phase1 is None:
                 if not snapshot.linked:
                     return RunReport(provider, snapshot.siren, Outcome.NOT_LINKED)

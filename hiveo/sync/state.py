@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from ..core.text import format_date, format_datetime
 from ..extensions import db
-from ..models import AuditEvent, ProviderLink, SyncRun
+from ..models import AuditEvent, ProviderLink, SyncRun, SyncRunItem
 from ..providers import PROVIDERS
 from . import wording
 
@@ -165,35 +165,41 @@ def run_summary(run: SyncRun) -> str:
 
 @dataclass(frozen=True)
 class RunLine:
-    """One document a run touched, as the engine wrote it, with what became of it."""
+    """One document a run touched, with what became of it, as the run page shows it."""
 
     kind: str
     label: str
     text: str
+    icon: str
 
     @property
-    def icon(self) -> str:
-        return _LINE_ICONS[self.kind]
+    def css(self) -> str:
+        """The colour class: one per group, every kind of skipped document sharing one."""
+        return self.kind if self.kind in _GROUPS else "skipped"
 
 
-_LINE_ICONS = {"imported": "download", "replaced": "refresh-cw", "kept": "shield-check",
-               "awaiting": "clock", "refused": "circle-x", "skipped": "circle-dashed"}
+_GROUPS = ("imported", "replaced", "kept", "awaiting", "refused")
 
-# The engine's report lines, recognised by their wording; the first match wins.
-_LINE_KINDS = (
-    ("replaced", "a été archivé", "Remplacé"),
-    ("imported", ": importé", "Importé"),
-    ("kept", "votre version est plus récente", "Conservé"),
-    ("awaiting", "en attente de validation", "En attente chez la plateforme"),
-    ("refused", "refusé par", "Refusé par la plateforme"),
-)
+
+def run_items(run: SyncRun) -> list[SyncRunItem]:
+    """The run's items in the engine's order, with the documents replacements archived."""
+    return list(db.session.scalars(
+        select(SyncRunItem)
+        .where(SyncRunItem.run_id == run.id)
+        .options(joinedload(SyncRunItem.archived))
+        .order_by(SyncRunItem.position, SyncRunItem.id)
+    ))
 
 
 def run_lines(run: SyncRun) -> list[RunLine]:
-    """The run's stored lines, each with its kind; anything else was skipped."""
+    """The run's lines, built from its items; a run older than items shows its stored lines."""
+    name = PROVIDERS.get(run.provider, run.provider)
     lines = []
-    for text in run.details or []:
-        kind, label = next(((kind, label) for kind, marker, label in _LINE_KINDS
-                            if marker in text), ("skipped", "Ignoré"))
-        lines.append(RunLine(kind, label, text))
-    return lines
+    for item in run_items(run):
+        label, icon = wording.item_group(item.kind)
+        lines.append(RunLine(item.kind, label, wording.item_line(item, name), icon))
+    if lines:
+        return lines
+    return [RunLine(kind, label, text, icon)
+            for text in run.details or []
+            for kind, label, icon in [wording.line_group(text)]]

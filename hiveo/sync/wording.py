@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING
 from ..core.dates import EARLIEST, LATEST
 from ..core.text import decimal_fr, format_date, plural, size_fr
 from ..dossier import pdf
+from ..dossier.catalogue import CATALOGUE
+from ..identifiers import format_siret
 from ..providers import PROVIDERS
 from ..providers.records import ErrorCode, ProviderError
 from .outcomes import Outcome
 
 if TYPE_CHECKING:
-    from ..models import Document
+    from ..models import Document, SyncRunItem
 
 # -- outcomes ----------------------------------------------------------------------
 
@@ -254,15 +256,25 @@ def lower_revision(label: str, name: str) -> str:
     return f"{label} : {name} propose une révision antérieure, ignorée."
 
 
-# The isolated PDF check's verdicts (hiveo.dossier.pdf), said of a provider's file.
-_PDF_REASONS = {
-    pdf.ACTIVE: "contient du JavaScript ou un autre contenu actif (pièce jointe, action)",
-    pdf.ENCRYPTED: "il est protégé (chiffré)",
-    pdf.NO_PAGE: "il ne contient aucune page",
-    pdf.UNREADABLE: "il est illisible ou endommagé",
-    pdf.TOO_COMPLEX: "il est trop complexe pour être vérifié",
-    pdf.NOT_A_PDF: "ce n'est pas un PDF",
-    pdf.EMPTY: "il est vide",
+# The isolated PDF check's verdicts (hiveo.dossier.pdf), as the codes run items store.
+_PDF_CODES = {
+    pdf.ACTIVE: "active",
+    pdf.ENCRYPTED: "encrypted",
+    pdf.NO_PAGE: "no_page",
+    pdf.UNREADABLE: "unreadable",
+    pdf.TOO_COMPLEX: "too_complex",
+    pdf.NOT_A_PDF: "not_a_pdf",
+    pdf.EMPTY: "empty",
+}
+# Those codes said of a provider's file; "too_large" is worded with its limit.
+_FILE_REASONS = {
+    "active": "contient du JavaScript ou un autre contenu actif (pièce jointe, action)",
+    "encrypted": "il est protégé (chiffré)",
+    "no_page": "il ne contient aucune page",
+    "unreadable": "il est illisible ou endommagé",
+    "too_complex": "il est trop complexe pour être vérifié",
+    "not_a_pdf": "ce n'est pas un PDF",
+    "empty": "il est vide",
 }
 
 
@@ -270,18 +282,117 @@ def file_refused(label: str, where: str, reason: str) -> str:
     return f"{label} ({where}) : fichier refusé : {reason}, non appliqué."
 
 
+def pdf_code(message: str) -> str:
+    """The code a run item stores for the PDF check's verdict (its message if unknown)."""
+    return _PDF_CODES.get(message, message)
+
+
+def file_problem_code(error: ProviderError) -> tuple[str, str | None]:
+    """(code, value) a run item stores for a file refused before its content was checked."""
+    if error.code is ErrorCode.NOT_PDF:
+        return "not_a_pdf", None
+    if error.code is ErrorCode.TOO_LARGE:
+        return "too_large", str(int(error.limit)) if error.limit else None
+    raise ValueError(f"{error.code} is not about a file's content")
+
+
+def file_reason(code: str, value: str | None = None) -> str:
+    """Why a provider file was refused, from a run item's code (and limit, in bytes)."""
+    if code == "too_large":
+        limit = f" ({size_fr(int(value))})" if value and value.isdigit() else ""
+        return f"il dépasse la taille annoncée ou la taille maximale{limit}"
+    return _FILE_REASONS.get(code, code.rstrip("."))
+
+
 def pdf_reason(message: str) -> str:
     """Why the PDF check refused a provider file, from the check's verdict for uploaders."""
-    return _PDF_REASONS.get(message, message.rstrip("."))
+    return file_reason(pdf_code(message))
 
 
 def file_problem(error: ProviderError) -> str:
     """Why a provider file was refused before its content was checked."""
-    if error.code is ErrorCode.NOT_PDF:
-        return _PDF_REASONS[pdf.NOT_A_PDF]
-    if error.code is ErrorCode.TOO_LARGE:
-        return f"il {_too_large(error)}"
-    raise ValueError(f"{error.code} is not about a file's content")
+    return file_reason(*file_problem_code(error))
+
+
+# -- a run's report, from its items (hiveo.models.SyncRunItem) --------------------------------
+
+# Why a provider's dates make no document here: the codes run items store.
+_DATE_PROBLEMS = {"no_end_date": NO_END_DATE, "incoherent_dates": INCOHERENT_DATES}
+
+# How the run page groups items: (label, icon) per kind; other kinds were skipped.
+_ITEM_GROUPS = {
+    "imported": ("Importé", "download"),
+    "replaced": ("Remplacé", "refresh-cw"),
+    "kept": ("Conservé", "shield-check"),
+    "awaiting": ("En attente chez la plateforme", "clock"),
+    "refused": ("Refusé par la plateforme", "circle-x"),
+    "file_refused": ("Fichier refusé", "circle-x"),
+}
+SKIPPED = ("Ignoré", "circle-dashed")
+
+
+def item_group(kind: str) -> tuple[str, str]:
+    """(label, icon) of an item's kind on the run page: "Importé", "Conservé", "Ignoré"..."""
+    return _ITEM_GROUPS.get(kind, SKIPPED)
+
+
+def line_group(text: str) -> tuple[str, str, str]:
+    """(kind, label, icon) of a line stored by a run older than run items, by its wording."""
+    for kind, marker in (("replaced", "a été archivé"), ("imported", ": importé"),
+                         ("kept", "votre version est plus récente"),
+                         ("awaiting", "en attente de validation"), ("refused", "refusé par")):
+        if marker in text:
+            return (kind, *item_group(kind))
+    return ("skipped", *SKIPPED)
+
+
+def _item_label(item: SyncRunItem) -> str:
+    if item.doc_type is not None and item.doc_type in CATALOGUE:
+        return CATALOGUE[item.doc_type].label
+    return item.provider_code or item.doc_type or "Document"
+
+
+def _item_where(item: SyncRunItem) -> str:
+    return f"établissement {format_siret(item.siret)}" if item.siret else "entreprise"
+
+
+def item_line(item: SyncRunItem, name: str, archived: Document | None = None) -> str:
+    """The sentence for one document a run touched; `name` is the provider's.
+
+    `archived`: the document a replacement archived, when the caller holds it
+    (otherwise the item's loaded `archived`, or "l'ancienne version").
+    """
+    kind, label, where = item.kind, _item_label(item), _item_where(item)
+    both = f"{label} ({where})"
+    issued = item.issue_date
+    if kind == "imported":
+        return imported(both, issued) if issued else f"{both} : importé."
+    if kind == "replaced":
+        if archived is None and item.archived_id is not None:
+            archived = item.archived
+        return (replaced(both, archived, name, issued) if issued else
+                f"{both} : {_archived_version(archived)} a été archivé.")
+    if kind == "kept":
+        return kept_newer(both)
+    if kind == "awaiting":
+        return awaiting(both, name)
+    if kind == "refused":
+        return refused_at_provider(both, name, item.reason)
+    if kind == "lower_revision":
+        return lower_revision(both, name)
+    if kind == "file_missing":
+        return file_not_received(both)
+    if kind == "unknown_type":
+        return unknown_type(item.provider_code or "", where)
+    if kind == "establishment_missing":
+        return establishment_missing(label, format_siret(item.siret or ""))
+    if kind == "bad_dates":
+        return bad_dates(label, where, _DATE_PROBLEMS.get(item.reason or "", item.reason or ""))
+    if kind == "date_out_of_range":
+        return date_out_of_range(label, where, item.value or "")
+    if kind == "file_refused":
+        return file_refused(label, where, file_reason(item.reason or "", item.value))
+    raise ValueError(f"unknown run item kind {kind!r}")
 
 
 # -- the switch -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 from hiveo.demo.factories import add_establishments, make_company, make_user
 from hiveo.extensions import db
 from hiveo.organisations.services import add_establishment
-from tests.helpers import count_queries, login
+from tests.helpers import count_queries, login, page_text
 
 
 def test_organisations_list_shows_every_company_of_the_user(app, client, cast):
@@ -82,7 +82,7 @@ def test_boosted_and_history_restore_requests_get_the_full_page(client, cast):
 
 def test_search_without_javascript_is_a_full_page(client, cast):
     login(client, cast.alice)
-    html = client.get(f"/organisations/{cast.acme}?q=00017").get_data(as_text=True)
+    html = page_text(client.get(f"/organisations/{cast.acme}?q=00017"))
     assert "<html" in html
     assert 'value="00017"' in html
     assert "1 établissement pour « 00017 »" in html

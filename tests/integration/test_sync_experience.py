@@ -10,14 +10,18 @@ from sqlalchemy import func, select
 
 from hiveo.demo.factories import make_document
 from hiveo.extensions import db
-from hiveo.models import Company, SyncRun
+from hiveo.models import Company, Document, SyncRun, SyncRunItem
 from hiveo.sync.engine import sync_company
-from tests.helpers import login, page_text, post, raw_text
+from tests.helpers import count_queries, login, page_text, post, raw_text
 
 AL = "attestation_legale"
 ACME = "732829320"
 COMPANY = f"/organisations/{ACME}"
 RUN_NOW = f"/organisations/{ACME}/synchronisation/{AL}/maintenant"
+DISABLE = f"/organisations/{ACME}/synchronisation/{AL}/desactiver"
+ENABLE = f"/organisations/{ACME}/synchronisation/{AL}/reactiver"
+KEPT = ("Attestation de vigilance URSSAF (entreprise) : votre version est plus récente, "
+        "elle est conservée.")
 
 
 @pytest.fixture
@@ -172,6 +176,78 @@ def test_the_run_detail_says_when_the_portal_version_is_kept(app, client, cast, 
     html = page_text(client.get(
         f"/organisations/{ACME}/synchronisation/{AL}/executions/{last.id}"))
     assert "Conservé" in html and "votre version est plus récente, elle est conservée" in html
+
+
+def items(app, run_id: int) -> list[tuple[str, int | None]]:
+    with app.app_context():
+        return [(kind, document_id) for kind, document_id in db.session.execute(
+            select(SyncRunItem.kind, SyncRunItem.document_id)
+            .where(SyncRunItem.run_id == run_id).order_by(SyncRunItem.position))]
+
+
+def test_every_reactivation_lists_the_provider_document_the_portal_keeps_over(
+        app, client, cast, linked):
+    linked.add_document(AL, ACME, "ATTESTATION_URSSAF", issue_date=date(2026, 11, 1))
+    with app.app_context():
+        assert sync_company(cast.acme_id, AL).counts["imported"] == 1
+    login(client, "alice@example.com")
+    post(client, DISABLE)
+    with app.app_context():
+        # Sync off, the supplier deposits a newer one: the provider's is archived (seen before).
+        company = db.session.get(Company, cast.acme_id)
+        manual = make_document(company, "URSSAF_VIGILANCE", issue_date=date(2026, 11, 25)).id
+        db.session.commit()
+    reactivations = []
+    for _ in range(2):
+        post(client, ENABLE)
+        reactivations.append(runs(app)[-1])
+        post(client, DISABLE)
+    for run in reactivations:
+        assert run.trigger == "reactivation" and run.kept == 1
+        assert ("kept", manual) in items(app, run.id)
+        html = page_text(client.get(
+            f"/organisations/{ACME}/synchronisation/{AL}/executions/{run.id}"))
+        assert "Conservé" in html and KEPT in html
+    with app.app_context():
+        assert db.session.get(Document, manual).is_current
+
+
+def test_the_run_page_costs_the_same_queries_for_one_document_and_thirty(
+        app, client, cast, linked):
+    login(client, "bob@example.com")
+    one = runs(app)[-1]
+    for day in range(1, 31):
+        linked.add_document(AL, ACME, "ATTESTATION_ASSURANCE_DECENNALE" if day % 2 else
+                            "CERTIFICAT_QUALIPROPRE", issue_date=date(2026, 10, day))
+    with app.app_context():
+        sync_company(cast.acme_id, AL, full=True)
+    many = runs(app)[-1]
+    assert len(items(app, many.id)) >= 30
+    counts = []
+    for run in (one, many):
+        href = f"/organisations/{ACME}/synchronisation/{AL}/executions/{run.id}"
+        for headers in ({}, {"HX-Request": "true"}):
+            with count_queries(app) as statements:
+                assert client.get(href, headers=headers).status_code == 200
+            counts.append(len(statements))
+    assert counts[:2] == counts[2:]
+
+
+def test_a_run_recorded_before_run_items_shows_its_stored_lines(app, client, cast, linked):
+    with app.app_context():
+        old = SyncRun(company_id=cast.acme_id, provider=AL, trigger="periodic",
+                      started_at=runs(app)[0].started_at, finished_at=runs(app)[0].finished_at,
+                      outcome="success", imported=1, skipped=1,
+                      details=["Extrait Kbis (entreprise) : importé (délivré le 01/10/2026).",
+                               "Type inconnu « XYZ » (entreprise) : ignoré."])
+        db.session.add(old)
+        db.session.commit()
+        old_id = old.id
+    login(client, "bob@example.com")
+    html = page_text(client.get(
+        f"/organisations/{ACME}/synchronisation/{AL}/executions/{old_id}"))
+    assert "Importé" in html and "Extrait Kbis (entreprise) : importé" in html
+    assert "Ignoré" in html and "Type inconnu « XYZ »" in html
 
 
 def test_the_history_offers_a_disclosure_loaded_with_htmx(app, client, linked):

@@ -19,6 +19,7 @@ from hiveo.models import Company, Document, ProviderLink, SyncRun
 from hiveo.providers import connector_for
 from hiveo.providers.records import ErrorCode, ProviderError
 from hiveo.sync.engine import sync_company
+from hiveo.sync.state import run_items, run_lines
 from tests.helpers import login, page_text, post
 from tests.hostile import build
 
@@ -247,7 +248,13 @@ def test_a_provider_pdf_with_javascript_is_refused_by_content_and_the_run_goes_o
             "action), non appliqué.") in report.details
     assert [external_id for external_id, _ in documents(app)] == [fine]
     assert world.document(provider, hostile).sha256 not in stored(app)
-    assert last_run(app).details == report.details
+    # The run stores the refusal as a record; its page words it the same way.
+    with app.app_context():
+        run_row = db.session.get(SyncRun, report.run_id)
+        items = run_items(run_row)
+        assert [(item.kind, item.reason) for item in items] == [
+            ("file_refused", "active"), ("imported", None)]
+        assert [line.text for line in run_lines(run_row)] == report.details
 
 
 def test_the_whole_hostile_corpus_is_refused_through_the_provider_path(app, world):
