@@ -11,8 +11,10 @@ Nothing before the supplier accepts the invitation, nothing after closure.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, exists, false, or_
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..dossier.catalogue import CATALOGUE, Level
@@ -56,13 +58,14 @@ def visible_types(rules: list[Rule], shared: set[str]) -> list[VisibleType]:
     return visible
 
 
-def covered_establishment(relation: Relation) -> ColumnElement[bool]:
-    """`Establishment` is an open establishment of the supplier this relation covers."""
+def covered_establishment(relation: Relation, place: Any = Establishment) -> ColumnElement[bool]:
+    """`place` (Establishment or an alias) is an open establishment of the supplier
+    this relation covers."""
     narrowed = exists().where(RelationEstablishment.relation_id == relation.id)
     chosen = exists().where(RelationEstablishment.relation_id == relation.id,
-                            RelationEstablishment.establishment_id == Establishment.id)
-    return and_(Establishment.company_id == relation.supplier_id,
-                Establishment.closed_at.is_(None), or_(~narrowed, chosen))
+                            RelationEstablishment.establishment_id == place.id)
+    return and_(place.company_id == relation.supplier_id,
+                place.closed_at.is_(None), or_(~narrowed, chosen))
 
 
 def in_visible_slot(relation: Relation, visible: list[VisibleType]) -> ColumnElement[bool]:
@@ -74,9 +77,11 @@ def in_visible_slot(relation: Relation, visible: list[VisibleType]) -> ColumnEle
         places.append(and_(Document.doc_type.in_(company_types),
                            Document.establishment_id.is_(None)))
     if establishment_types:
+        # An alias: the callers' queries join Establishment for the SIRET.
+        site = aliased(Establishment)
         places.append(and_(Document.doc_type.in_(establishment_types),
-                           exists().where(Establishment.id == Document.establishment_id,
-                                          covered_establishment(relation))))
+                           exists().where(site.id == Document.establishment_id,
+                                          covered_establishment(relation, site))))
     if not places:
         return false()
     return and_(Document.company_id == relation.supplier_id, or_(*places))

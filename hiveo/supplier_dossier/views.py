@@ -303,8 +303,8 @@ def _requirements_page(access: CompanyAccess, *, status: int = 200, posted: dict
     sets = client_rules(client.id)
     if "" not in sets:
         sets = {"": default_rules(), **sets}
-    followers: dict[str, int] = {row.category: row.count for row in db.session.execute(
-        select(Relation.category, func.count(Relation.id).label("count"))
+    followers: dict[str, int] = {category: count for category, count in db.session.execute(
+        select(Relation.category, func.count(Relation.id))
         .where(Relation.client_id == client.id,
                Relation.state != RelationState.CLOSED.value)
         .group_by(Relation.category))}
