@@ -7,8 +7,10 @@ alike; the supplier reads them back ("Consulté par <client> le …").
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from ..extensions import db
 from ..models import Company, Document, DocumentAccess, User, utcnow
@@ -32,3 +34,31 @@ def record_access(client: Company, user: User | None, documents: Iterable[Docume
     if rows:
         db.session.execute(insert(DocumentAccess), rows)
     return len(rows)
+
+
+@dataclass(frozen=True)
+class Consultation:
+    """A client's latest reading of one document: "Consulté par <client> le …"."""
+
+    client_name: str
+    last_at: datetime
+    times: int
+
+
+def consultations(document_ids: Iterable[int]) -> dict[int, list[Consultation]]:
+    """For each document, each client that read it (latest first), in one query."""
+    ids = sorted(set(document_ids))
+    found: dict[int, list[Consultation]] = {}
+    if not ids:
+        return found
+    last_at = func.max(DocumentAccess.created_at)
+    rows = db.session.execute(
+        select(DocumentAccess.document_id, Company.name, last_at,
+               func.count(DocumentAccess.id))
+        .join(Company, Company.id == DocumentAccess.client_id)
+        .where(DocumentAccess.document_id.in_(ids))
+        .group_by(DocumentAccess.document_id, Company.id, Company.name)
+        .order_by(DocumentAccess.document_id, last_at.desc(), Company.name))
+    for document_id, name, at, times in rows:
+        found.setdefault(document_id, []).append(Consultation(name, at, times))
+    return found

@@ -25,7 +25,7 @@ from ..dossier.catalogue import CATALOGUE, Level
 from ..dossier.services import download_name
 from ..dossier.storage import storage
 from ..extensions import db
-from ..htmx import redirect_after_post, render, render_fragment
+from ..htmx import is_htmx, redirect_after_post, render, render_fragment
 from ..models import Company, Relation, RelationState
 from ..relations import services as relations
 from ..relations.access import record_access
@@ -193,7 +193,7 @@ _ACTION_DONE = {
 
 
 def _action_errors(context: dict) -> ResponseReturnValue:
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx():
         return render_fragment("supplier_dossier/_action_form.html", 422, **context)
     return render("supplier_dossier/action.html", "supplier_dossier/_action_form.html", 422,
                   **context)
@@ -231,7 +231,7 @@ def references(siren: str, supplier: str) -> ResponseReturnValue:
         return render("supplier_dossier/references.html",
                       "supplier_dossier/_references_form.html", 422, **context)
     db.session.commit()
-    flash(f"Références de {name} enregistrées.", "success")
+    flash(f"Références du fournisseur {name} enregistrées.", "success")
     return redirect_after_post(detail_url)
 
 

@@ -475,7 +475,7 @@ def test_references_are_edited_and_the_code_stays_unique(app, client, world, cas
                 relation.description, relation.tracking_end.isoformat()) == (
             "ACME-2", "C-2027", "Nettoyage", "Bureaux de Lyon", "2027-06-30")
     text = _text(client.get(world.page))
-    assert "Références de Acme Nettoyage enregistrées" in text and "ACME-2" in text
+    assert "Références du fournisseur Acme Nettoyage enregistrées" in text and "ACME-2" in text
     login(client, "alice@example.com")
     assert "ACME-2" not in _text(client.get(f"/organisations/{world.supplier}/documents"))
 
@@ -615,3 +615,21 @@ def test_sql_statements_do_not_grow_with_documents_versions_or_establishments(
     after = [_statements(app, client, path) for path in paths]
     assert before == after
     assert client.get(world.page).get_data(as_text=True).count(BTP_ROW) == 15
+
+
+def test_consultations_name_each_client_with_its_latest_reading(app, client, world):
+    from hiveo.relations.access import consultations
+
+    login(client, "erin@example.com")
+    for document_id in (world.kbis, world.kbis, world.lnte_expired):
+        client.get(world.file(document_id)).close()
+    login(client, "frank@example.com")
+    hooli = world.page.replace(world.client, _siren_of("Hooli", app))
+    client.get(f"{hooli}/documents/{world.kbis}/fichier").close()
+    with app.app_context():
+        seen = consultations([world.kbis, world.lnte_expired, world.rc_pro_shared])
+    assert sorted((c.client_name, c.times) for c in seen[world.kbis]) == [
+        ("Hooli Achats", 1), ("Initech Services", 2)]
+    assert [(c.client_name, c.times) for c in seen[world.lnte_expired]] == [
+        ("Initech Services", 1)]
+    assert world.rc_pro_shared not in seen
