@@ -7,10 +7,11 @@ covered establishments, the documents, the scope and the history, each once.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from ..dossier.catalogue import CATALOGUE, Level
@@ -26,6 +27,7 @@ from ..models import (
     RelationEvent,
     ReviewState,
 )
+from ..organisations.services import Page
 from ..relations.visibility import (
     VisibleType,
     covered_establishment,
@@ -34,6 +36,7 @@ from ..relations.visibility import (
 )
 
 HISTORY_LIMIT = 500
+ESTABLISHMENTS_PER_PAGE = 50
 
 
 @dataclass
@@ -61,10 +64,16 @@ def find_relation(client_id: int, supplier_siren: str) -> tuple[Relation, Compan
     return (row[0], row[1]) if row else None
 
 
-def covered_establishments(relation: Relation) -> list[Establishment]:
-    return list(db.session.scalars(
+def covered_establishments(relation: Relation, page: int, per_page: int
+                           ) -> Page:
+    """One page of the open establishments the relation covers, by SIRET, and their total."""
+    total = db.session.scalar(
+        select(func.count(Establishment.id)).where(covered_establishment(relation))) or 0
+    page = min(page, max(1, math.ceil(total / per_page)))
+    items = list(db.session.scalars(
         select(Establishment).where(covered_establishment(relation))
-        .order_by(Establishment.siret)))
+        .order_by(Establishment.siret).limit(per_page).offset((page - 1) * per_page)))
+    return Page(items, total, page, per_page, "")
 
 
 def scope_establishments(relation: Relation) -> list[Establishment]:
@@ -76,17 +85,23 @@ def scope_establishments(relation: Relation) -> list[Establishment]:
         .order_by(Establishment.siret)))
 
 
-def dossier_slots(relation: Relation, visible: list[VisibleType], today: date
-                  ) -> list[DossierSlot]:
-    """Every visible slot, company ones first, then each covered establishment's."""
+def dossier_slots(relation: Relation, visible: list[VisibleType], today: date, *,
+                  page: int = 1, per_page: int = ESTABLISHMENTS_PER_PAGE
+                  ) -> tuple[list[DossierSlot], Page | None]:
+    """The company's visible slots, then those of one page of covered establishments
+    (None when no type is required per establishment)."""
     if not visible:
-        return []
+        return [], None
     establishment_types = [t for t in visible if t.level == Level.ESTABLISHMENT]
-    establishments = covered_establishments(relation) if establishment_types else []
+    sites = covered_establishments(relation, page, per_page) if establishment_types else None
+    establishments: list[Establishment] = list(sites.items) if sites else []
     # Live documents give each slot its state; only readable ones are ever listed.
     documents = db.session.scalars(
-        select(Document).where(in_visible_slot(relation, visible),
-                               or_(Document.archived_at.is_(None), readable_document()))
+        select(Document).where(
+            in_visible_slot(relation, visible),
+            or_(Document.archived_at.is_(None), readable_document()),
+            or_(Document.establishment_id.is_(None),
+                Document.establishment_id.in_([e.id for e in establishments])))
         .order_by(Document.id))
     by_place: dict[int | None, list[Document]] = {}
     for document in documents:
@@ -109,7 +124,7 @@ def dossier_slots(relation: Relation, visible: list[VisibleType], today: date
                        if d.review_state == ReviewState.VALIDATED.value]
             slots.append(DossierSlot(visible_type, place, slot.state, list(slot.current),
                                      history))
-    return slots
+    return slots, sites
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from ..relations.requirements import (
 )
 from ..relations.visibility import shows_documents, visible_types
 from ..security import FILE_CONTENT_SECURITY_POLICY
+from ..web import page_number
 from . import queries
 from .archive import MissingFile, build_zip
 from .forms import ReasonForm, ReferencesForm
@@ -79,16 +80,18 @@ def _detail_url(access: CompanyAccess, company: Company) -> str:
 def detail(siren: str, supplier: str) -> ResponseReturnValue:
     access, relation, company = _relation_of(siren, supplier)
     today = clock.today()
-    context: dict[str, Any] = {"access": access, "client": access.company, "supplier": company,
-                     "relation": relation, "today": today, "compliance": None, "slots": [],
-                     "scope": [], "history": queries.relation_history(relation)}
+    context: dict[str, Any] = {
+        "access": access, "client": access.company, "supplier": company, "relation": relation,
+        "today": today, "compliance": None, "slots": [], "sites": None, "scope": [],
+        "history": queries.relation_history(relation)}
     if relation.state != RelationState.CLOSED:
         context["scope"] = queries.scope_establishments(relation)
     if shows_documents(relation):
         rules = relation_rules(relation)
         visible = visible_types(rules, relations.shared_types(relation.id))
         context["compliance"] = relation_compliance(relation, today, rules)
-        context["slots"] = queries.dossier_slots(relation, visible, today)
+        context["slots"], context["sites"] = queries.dossier_slots(
+            relation, visible, today, page=page_number())
     return render("supplier_dossier/detail.html", "supplier_dossier/_dossier.html", **context)
 
 

@@ -633,3 +633,21 @@ def test_consultations_name_each_client_with_its_latest_reading(app, client, wor
     assert [(c.client_name, c.times) for c in seen[world.lnte_expired]] == [
         ("Initech Services", 1)]
     assert world.rc_pro_shared not in seen
+
+
+def test_establishment_slots_come_fifty_at_a_time(app, client, world):
+    _require_paid_leave(app, world)
+    with app.app_context():
+        acme = db.session.scalar(select(Company).where(Company.siren == world.supplier))
+        add_establishments(acme, 55, start=100)
+        db.session.commit()
+    login(client, "erin@example.com")
+    first = client.get(world.page)
+    assert first.get_data(as_text=True).count(BTP_ROW) == 50
+    assert "Établissements 1 à 50 sur 58" in _text(first)
+    second = client.get(f"{world.page}?page=2")
+    assert second.get_data(as_text=True).count(BTP_ROW) == 8
+    assert "Extrait Kbis" in _text(second)
+    # The expired LNTE and 58 missing certificates count; the list shows twenty of them.
+    assert "59 documents exigés ne sont pas en règle" in _text(first)
+    assert "… et 39 autres" in _text(first)
