@@ -207,6 +207,20 @@ _REFUSED_TRANSITIONS = {
 }
 
 
+# From which states each client-side change is possible (the functions below refuse the rest).
+_CLIENT_ACTIONS_FROM = {
+    "suspend": (RelationState.ACTIVE,),
+    "close": (RelationState.INVITED, RelationState.ACTIVE, RelationState.SUSPENDED),
+    "reactivate": (RelationState.SUSPENDED, RelationState.CLOSED),
+}
+
+
+def can(relation: Relation, action: str) -> bool:
+    """Whether `suspend`, `close` or `reactivate` is possible from the relation's state,
+    so that pages offer only what the service will accept."""
+    return RelationState(relation.state) in _CLIENT_ACTIONS_FROM[action]
+
+
 def _reason(reason: str | None, *, required: bool) -> str | None:
     reason = (reason or "").strip()
     if required and not reason:

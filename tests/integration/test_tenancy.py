@@ -56,13 +56,21 @@ ROUTES = {
     "establishments.edit": "company_admin",
     "establishments.close": "company_admin",
     "mail.demo_mailbox": "demo",
+    "supplier_dossier.detail": "client_supplier",
+    "supplier_dossier.download": "client_supplier",
+    "supplier_dossier.zip": "client_supplier",
+    "supplier_dossier.action": "client_supplier_admin",
+    "supplier_dossier.references": "client_supplier_admin",
+    "supplier_dossier.requirements": "client_admin_writes",
 }
 # Reachable without signing in (the demo mailbox answers 404 unless the demo turns it on).
 PUBLIC_KINDS = ("public", "invitation_link", "demo")
 # Kinds of the client side: `siren` is then Initech's, the client of Acme (`supplier`).
 # "client": Initech's own pages; "client_supplier": its pages about one supplier, Acme;
 # "_admin" variants are refused (403) to Initech's members.
-CLIENT_KINDS = ("client", "client_admin", "client_supplier", "client_supplier_admin")
+# "client_admin_writes": its members read the page (GET), only its admins change it (POST).
+CLIENT_KINDS = ("client", "client_admin", "client_supplier", "client_supplier_admin",
+                "client_admin_writes")
 ROLES = ("anonymous", "member", "admin", "outsider", "operator",
          "client_admin", "client_member", "other_client")
 EMAILS = {"member": "bob@example.com", "admin": "alice@example.com",
@@ -91,7 +99,9 @@ def expected(kind: str, role: str, method: str) -> set[int]:
     if kind in CLIENT_KINDS:
         if role not in ("client_admin", "client_member"):
             return {404}
-        return {403} if kind.endswith("_admin") and role == "client_member" else OK
+        admins_only = kind.endswith("_admin") or (kind == "client_admin_writes"
+                                                  and method != "GET")
+        return {403} if admins_only and role == "client_member" else OK
     if role not in ("member", "admin"):
         return {404}
     if kind == "company_admin" and role == "member":
