@@ -189,9 +189,9 @@ def open_relation(client: Company, supplier: Company, user: User | None, *,
     return relation, created
 
 
-def _transition(relation: Relation, allowed: tuple[RelationState, ...], action: str) -> Relation:
+def _transition(relation: Relation, action: str) -> Relation:
     relation = lock_relation(relation.id)
-    if RelationState(relation.state) not in allowed:
+    if not can(relation, action):
         raise RelationError(_REFUSED_TRANSITIONS[action].format(
             state=state_label(relation.state)))
     return relation
@@ -207,8 +207,10 @@ _REFUSED_TRANSITIONS = {
 }
 
 
-# From which states each client-side change is possible (the functions below refuse the rest).
-_CLIENT_ACTIONS_FROM = {
+# From which states each change is possible: the functions below and can() read it.
+ALLOWED_FROM = {
+    "accept": (RelationState.INVITED,),
+    "decline": (RelationState.INVITED,),
     "suspend": (RelationState.ACTIVE,),
     "close": (RelationState.INVITED, RelationState.ACTIVE, RelationState.SUSPENDED),
     "reactivate": (RelationState.SUSPENDED, RelationState.CLOSED),
@@ -216,9 +218,9 @@ _CLIENT_ACTIONS_FROM = {
 
 
 def can(relation: Relation, action: str) -> bool:
-    """Whether `suspend`, `close` or `reactivate` is possible from the relation's state,
-    so that pages offer only what the service will accept."""
-    return RelationState(relation.state) in _CLIENT_ACTIONS_FROM[action]
+    """Whether `action` is possible from the relation's state, so that pages offer
+    only what the service will accept."""
+    return RelationState(relation.state) in ALLOWED_FROM[action]
 
 
 def _reason(reason: str | None, *, required: bool) -> str | None:
@@ -238,7 +240,7 @@ def _set_state(relation: Relation, state: RelationState, reason: str | None) -> 
 
 def accept(relation: Relation, user: User | None) -> Relation:
     """The supplier accepts the client's invitation: the relation becomes active."""
-    relation = _transition(relation, (RelationState.INVITED,), "accept")
+    relation = _transition(relation, "accept")
     _set_state(relation, RelationState.ACTIVE, None)
     relation.accepted_at = utcnow()
     record(relation, user, "accepted")
@@ -247,7 +249,7 @@ def accept(relation: Relation, user: User | None) -> Relation:
 
 def decline(relation: Relation, user: User | None, reason: str | None = None) -> Relation:
     """The supplier declines: the relation is closed, with its reason if given."""
-    relation = _transition(relation, (RelationState.INVITED,), "decline")
+    relation = _transition(relation, "decline")
     reason = _reason(reason, required=False) or "Invitation déclinée par le fournisseur."
     _set_state(relation, RelationState.CLOSED, reason)
     record(relation, user, "declined", reason=reason)
@@ -255,7 +257,7 @@ def decline(relation: Relation, user: User | None, reason: str | None = None) ->
 
 
 def suspend(relation: Relation, user: User | None, reason: str) -> Relation:
-    relation = _transition(relation, (RelationState.ACTIVE,), "suspend")
+    relation = _transition(relation, "suspend")
     checked = _reason(reason, required=True)
     _set_state(relation, RelationState.SUSPENDED, checked)
     record(relation, user, "suspended", reason=checked)
@@ -263,8 +265,7 @@ def suspend(relation: Relation, user: User | None, reason: str) -> Relation:
 
 
 def close(relation: Relation, user: User | None, reason: str) -> Relation:
-    relation = _transition(relation, (RelationState.INVITED, RelationState.ACTIVE,
-                                      RelationState.SUSPENDED), "close")
+    relation = _transition(relation, "close")
     checked = _reason(reason, required=True)
     _set_state(relation, RelationState.CLOSED, checked)
     record(relation, user, "closed", reason=checked)
@@ -277,8 +278,7 @@ def reactivate(relation: Relation, user: User | None) -> Relation:
     A closure ended the supplier's consent (or the supplier declined): the
     supplier accepts again before the client sees its dossier.
     """
-    relation = _transition(relation, (RelationState.SUSPENDED, RelationState.CLOSED),
-                           "reactivate")
+    relation = _transition(relation, "reactivate")
     if relation.state == RelationState.SUSPENDED:
         _set_state(relation, RelationState.ACTIVE, None)
         record(relation, user, "reactivated")
