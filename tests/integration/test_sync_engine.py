@@ -13,7 +13,15 @@ from hiveo.demo.companies import make_siret
 from hiveo.demo.factories import make_document
 from hiveo.dossier.services import refuse_document
 from hiveo.extensions import db
-from hiveo.models import Company, Document, Establishment, ProviderLink, SyncRun, User
+from hiveo.models import (
+    Company,
+    Document,
+    Establishment,
+    ProviderLink,
+    SyncRun,
+    SyncRunItem,
+    User,
+)
 from hiveo.sync.engine import SyncHooks, sync_company
 
 AL = "attestation_legale"
@@ -138,6 +146,54 @@ def test_an_expired_provider_document_fills_an_empty_slot_shown_expired(app, wor
            validity_end=date(2026, 6, 30))
     run(app)
     assert export(app)["documents"][0]["state"] == "expired"
+
+
+def run_items(app, run_id: int) -> list[SyncRunItem]:
+    with app.app_context():
+        items = list(db.session.scalars(select(SyncRunItem).where(SyncRunItem.run_id == run_id)
+                                        .order_by(SyncRunItem.position)))
+        db.session.expunge_all()
+        return items
+
+
+def test_a_run_records_each_document_it_touched_with_what_its_sentence_needs(app, world):
+    with app.app_context():
+        company = db.session.get(Company, company_id(app))
+        manual = make_document(company, "URSSAF_VIGILANCE", issue_date=date(2026, 9, 1)).id
+        db.session.commit()
+    kbis = add_al(world, "KBIS")
+    urssaf = add_al(world, "ATTESTATION_URSSAF", validity_start=date(2026, 10, 1),
+                    validity_end=date(2027, 3, 31))
+    add_al(world, "CERTIFICAT_QUALIPROPRE")
+    add_al(world, "CONGES_PAYES_BTP", siret=make_siret(ACME, 999),
+           validity_end=date(2027, 3, 31))
+    add_al(world, "ATTESTATION_FISCALE", state="REJECTED", rejection_reason="Illisible",
+           validity_end=date(2027, 5, 1))
+    report = run(app)
+    items = {item.kind: item for item in run_items(app, report.run_id)}
+    assert set(items) == {"imported", "replaced", "unknown_type", "establishment_missing",
+                          "refused"}
+    new = {d.external_id: d.id for d in documents(app, source=AL)}
+    assert (items["imported"].external_id, items["imported"].document_id) == (kbis, new[kbis])
+    replaced = items["replaced"]
+    assert (replaced.doc_type, replaced.document_id, replaced.archived_id) == (
+        "URSSAF_VIGILANCE", new[urssaf], manual)
+    assert items["unknown_type"].provider_code == "CERTIFICAT_QUALIPROPRE"
+    assert items["unknown_type"].doc_type is None
+    assert items["establishment_missing"].siret == make_siret(ACME, 999)
+    assert items["refused"].reason == "Illisible"
+    with app.app_context():
+        assert db.session.get(SyncRun, report.run_id).details == []
+    # The sentences are built from the records: the report says what the run page says.
+    assert any("votre dépôt du" in line and "a été archivé" in line for line in report.details)
+    assert "Type inconnu « CERTIFICAT_QUALIPROPRE » (entreprise) : ignoré." in report.details
+
+
+def test_a_failed_run_records_no_item(app, world):
+    add_al(world, "KBIS")
+    world.set_subscription(AL, ACME, False)
+    report = run(app)
+    assert report.outcome == "failed" and run_items(app, report.run_id) == []
 
 
 def test_unknown_types_are_skipped_and_reported(app, world):
