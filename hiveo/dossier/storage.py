@@ -49,6 +49,18 @@ class StoredFile:
     size: int
 
 
+@dataclass(frozen=True)
+class Spooled:
+    """Bytes received and hashed, waiting under `<root>/tmp` to be adopted or discarded."""
+
+    path: Path
+    sha256: str
+    size: int
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 class Storage(Protocol):
     def save(self, stream: BinaryIO, *, max_bytes: int | None = None) -> StoredFile: ...
     def save_chunks(
@@ -59,6 +71,15 @@ class Storage(Protocol):
         expected_sha256: str | None = None,
         durable: bool = True,
     ) -> StoredFile: ...
+    def spool(
+        self,
+        chunks: Iterable[bytes],
+        *,
+        max_bytes: int | None = None,
+        expected_sha256: str | None = None,
+        durable: bool = True,
+    ) -> Spooled: ...
+    def adopt(self, spooled: Spooled) -> StoredFile: ...
     def sync(self) -> None: ...
     def touch(self, sha256: str) -> None: ...
     def open(self, sha256: str) -> BinaryIO: ...
@@ -113,6 +134,27 @@ class LocalStorage:
         With `durable=False` the caller promises to call `sync()` before anything
         refers to the file (a sync run stores hundreds, then syncs once).
         """
+        spooled = self.spool(chunks, max_bytes=max_bytes, expected_sha256=expected_sha256,
+                             durable=durable)
+        try:
+            return self.adopt(spooled)
+        finally:
+            spooled.discard()
+
+    def spool(
+        self,
+        chunks: Iterable[bytes],
+        *,
+        max_bytes: int | None = None,
+        expected_sha256: str | None = None,
+        durable: bool = True,
+    ) -> Spooled:
+        """Write chunks to a private file under `<root>/tmp`, hashing and counting them.
+
+        The file is not in the store yet: `adopt()` moves it in (after a check,
+        say) and `Spooled.discard()` removes it. Too many bytes or the wrong
+        digest leave nothing behind.
+        """
         if not self._tmp_ready:
             self._tmp.mkdir(parents=True, exist_ok=True)
             self._tmp_ready = True
@@ -134,20 +176,24 @@ class LocalStorage:
             sha256 = digest.hexdigest()
             if expected_sha256 is not None and sha256 != expected_sha256:
                 raise ChecksumMismatch(f"expected {expected_sha256}, received {sha256}")
-            target = self.path(sha256)
-            if target.is_file():
-                os.unlink(tmp_name)
-            else:
-                try:
-                    os.replace(tmp_name, target)
-                except FileNotFoundError:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(tmp_name, target)
-            return StoredFile(sha256, size)
+            return Spooled(Path(tmp_name), sha256, size)
         except BaseException:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
             raise
+
+    def adopt(self, spooled: Spooled) -> StoredFile:
+        """Move a spooled file into the store under its digest (a copy already there wins)."""
+        target = self.path(spooled.sha256)
+        if target.is_file():
+            spooled.discard()
+        else:
+            try:
+                os.replace(spooled.path, target)
+            except FileNotFoundError:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(spooled.path, target)
+        return StoredFile(spooled.sha256, spooled.size)
 
     def touch(self, sha256: str) -> None:
         """Mark a stored file as just used: `storage check --fix` spares young files."""

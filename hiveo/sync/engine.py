@@ -13,15 +13,11 @@ by the next run. No Flask request is needed: views, the CLI and tests call
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
@@ -37,7 +33,7 @@ from ..dossier.provider import (
     held,
     known_revisions,
 )
-from ..dossier.storage import CHUNK, ChecksumMismatch, LocalStorage, StoredFile, TooLarge, storage
+from ..dossier.storage import LocalStorage, StoredFile, storage
 from ..extensions import begin_write, db
 from ..models import (
     Company,
@@ -201,21 +197,9 @@ class CheckedStore:
 
     def __call__(self, chunks: Iterable[bytes], *, max_bytes: int | None = None,
                  expected_sha256: str | None = None) -> StoredFile:
-        directory = Path(self.store.root) / "tmp"
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=directory, prefix="provider-")
+        spooled = self.store.spool(chunks, max_bytes=max_bytes,
+                                   expected_sha256=expected_sha256, durable=False)
         try:
-            digest, size = hashlib.sha256(), 0
-            with os.fdopen(fd, "wb") as handle:
-                for chunk in chunks:
-                    size += len(chunk)
-                    if max_bytes is not None and size > max_bytes:
-                        raise TooLarge(f"more than {max_bytes} bytes")
-                    digest.update(chunk)
-                    handle.write(chunk)
-            received = digest.hexdigest()
-            if expected_sha256 is not None and received != expected_sha256:
-                raise ChecksumMismatch(f"expected {expected_sha256}, received {received}")
             timeout = self.checker.timeout
             if self.deadline is not None:
                 left = self.deadline - time.monotonic()
@@ -223,17 +207,15 @@ class CheckedStore:
                     raise RunDeadline
                 timeout = min(timeout, max(1.0, left))
             try:
-                self.checker.check(name, timeout=timeout)
+                self.checker.check(str(spooled.path), timeout=timeout)
             except PdfRejected as refusal:
                 if timeout < self.checker.timeout and str(refusal) == TOO_COMPLEX:
                     # Cut short by the run's deadline, not judged: the next run checks it.
                     raise RunDeadline from refusal
                 raise
-            with open(name, "rb") as spooled:
-                return self.store.save_chunks(iter(lambda: spooled.read(CHUNK), b""),
-                                              expected_sha256=received, durable=False)
+            return self.store.adopt(spooled)
         finally:
-            os.unlink(name)
+            spooled.discard()
 
 
 def pdf_checker() -> PdfChecker:

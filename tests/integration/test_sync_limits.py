@@ -277,7 +277,7 @@ def test_the_whole_hostile_corpus_is_refused_through_the_provider_path(app, worl
     assert [external_id for external_id, _ in documents(app)] == [fine]
     hostile_digests = {world.document(AL, ext_id).sha256 for ext_id in ids}
     assert not hostile_digests & stored(app)
-    assert not list((Path(app.config["STORAGE_DIR"]) / "tmp").glob("provider-*"))
+    assert not list((Path(app.config["STORAGE_DIR"]) / "tmp").glob("*"))
 
 
 # -- dates out of range ------------------------------------------------------------------
