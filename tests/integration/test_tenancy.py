@@ -56,6 +56,9 @@ ROUTES = {
     "establishments.edit": "company_admin",
     "establishments.close": "company_admin",
     "mail.demo_mailbox": "demo",
+    "supplier_invites.invite": "client_admin",
+    "supplier_invites.bulk": "client_admin",
+    "supplier_invites.model": "client_admin",
 }
 # Reachable without signing in (the demo mailbox answers 404 unless the demo turns it on).
 PUBLIC_KINDS = ("public", "invitation_link", "demo")
