@@ -63,6 +63,7 @@ def _register_blueprints(app: Flask) -> None:
     from .mail import cli as mail_cli
     from .mail.views import bp as mail_bp
     from .members.views import bp as members_bp
+    from .operators.views import bp as operators_bp
     from .organisations import cli as organisations_cli
     from .organisations.views import bp as organisations_bp
     from .review.views import bp as review_bp
@@ -79,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(members_bp)
     app.register_blueprint(establishments_bp)
     app.register_blueprint(supplier_invites_bp)
+    app.register_blueprint(operators_bp)
     auth_cli.register(app)
     organisations_cli.register(app)
     documents_cli.register(app)
