@@ -175,6 +175,45 @@ def test_an_unknown_company_is_created_and_its_contact_invited_as_admin(
     assert role == "admin"
 
 
+def test_a_company_on_the_portal_with_no_admin_yet_gets_its_contact_invited_as_admin(
+        app, dan, initech):
+    from hiveo.demo.factories import make_company
+
+    with app.app_context():
+        lonely = make_company("Sans Compte").siren
+        db.session.commit()
+    assert invite(dan, initech, siren=lonely, email="chef@sans.example").status_code == 303
+    with app.app_context():
+        invitation = db.session.scalar(select(Invitation))
+        assert (invitation.email, invitation.role) == ("chef@sans.example", "admin")
+    [(kind, recipient, body)] = outbox(app)
+    assert (kind, recipient) == ("invitation", "chef@sans.example")
+    assert "Initech Services" in body
+
+
+def test_a_closed_relation_is_reopened_by_a_new_invitation_and_audited(app, dan, initech):
+    from hiveo.demo.factories import make_relation
+    from hiveo.models import AuditEvent, RelationEvent
+
+    with app.app_context():
+        client_company = db.session.scalar(select(Company).where(Company.siren == initech))
+        acme = db.session.scalar(select(Company).where(Company.siren == ACME))
+        make_relation(client_company, acme, state="closed", reason="Fin du contrat")
+        client_id = client_company.id
+        db.session.commit()
+    assert invite(dan, initech, siren=ACME, email="alice@example.com").status_code == 303
+    [relation] = relations(app)
+    assert relation.state == "invited"
+    with app.app_context():
+        actions = list(db.session.scalars(select(RelationEvent.action)
+                                          .order_by(RelationEvent.id)))
+        assert actions[-1] == "reinvited"
+        event = db.session.scalar(select(AuditEvent).where(
+            AuditEvent.action == "supplier.invited"))
+        assert event.company_id == client_id
+        assert event.details["siren"] == ACME and event.details["created"] is False
+
+
 def test_a_siret_narrows_the_relation_to_that_establishment(app, dan, initech):
     assert invite(dan, initech, siren=ACME_SIRET, email="alice@example.com").status_code == 303
     new = siren(12)
