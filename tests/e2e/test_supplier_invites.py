@@ -85,3 +85,37 @@ def test_a_client_imports_a_csv_file_and_reads_the_report(
     if javascript:
         assert axe_violations(page) == []
     assert relation_count(live_app) == 1
+
+
+def test_an_operator_creates_a_client_and_suspends_an_account(live_app, live_server,
+                                                              watched_page):
+    page = watched_page
+    with live_app.app_context():
+        make_user("olivia@example.com", name="Olivia Opératrice", profile="fast",
+                  operator=True)
+        make_user("gus@example.com", name="Gus Parti", profile="fast")
+        db.session.commit()
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Adresse e-mail").fill("olivia@example.com")
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("link", name="Entreprises").click()
+    expect(page.get_by_role("heading", name="Entreprises", level=1)).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Nouveau client").click()
+    assert axe_violations(page) == []
+    page.get_by_label("SIREN").fill(CLIENT)
+    page.get_by_label("Raison sociale").fill("Initech Services")
+    page.get_by_label("E-mail de son premier administrateur").fill("dan@example.com")
+    page.get_by_role("button", name="Créer le client").click()
+    expect(page.get_by_text("Initech Services créée comme client.")).to_be_visible()
+    expect(page.get_by_role("cell", name="client", exact=True)).to_be_visible()
+    page.goto(live_server.url + "/operateur/comptes?q=gus")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Suspendre le compte gus@example.com").click()
+    expect(page.get_by_role("link", name="Annuler")).to_be_focused()
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Suspendre le compte").click()
+    expect(page.get_by_text("Le compte gus@example.com est suspendu")).to_be_visible()
+    page.get_by_role("button", name="Rétablir le compte gus@example.com").click()
+    expect(page.get_by_text("Le compte gus@example.com est rétabli")).to_be_visible()
