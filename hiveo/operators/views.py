@@ -49,6 +49,9 @@ def new_client() -> ResponseReturnValue:
         else:
             email = (form.email.data or "").strip()
             try:
+                if created and not email:
+                    raise MemberError("L'e-mail du premier administrateur est obligatoire "
+                                      "pour une entreprise qui n'est pas encore sur hiveo.")
                 invitation = invite(company, operator, email, Role.ADMIN.value,
                                     days=current_app.config["INVITATION_DAYS"],
                                     base_url=current_app.config["BASE_URL"]) if email else None

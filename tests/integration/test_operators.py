@@ -147,6 +147,7 @@ def test_an_existing_company_becomes_a_client_and_keeps_its_name(app, olivia, ca
     ({"siren": "", "name": "X"}, "siren", "obligatoire"),
     ({"siren": "NEW", "name": ""}, "name", "nom de l'entreprise est obligatoire"),
     ({"siren": "NEW", "name": "X", "email": "pas-une-adresse"}, "email", "n'est pas valide"),
+    ({"siren": "NEW", "name": "X", "email": ""}, "email", "premier administrateur est obligatoire"),
     ({"siren": ACME, "name": "", "email": "alice@example.com"}, "email", "déjà membre"),
 ])
 def test_new_client_refusals_are_on_their_field_and_write_nothing(
