@@ -480,7 +480,7 @@ def _import_row(client: Company, user: User, row: ImportRow, seen_sirens: dict[s
                                email=row.values.get("email", ""), references=references,
                                base_url=base_url, days=days)
     except InvitationRefused as error:
-        return "\u00a0; ".join(error.errors.values())
+        return " ".join(error.errors.values())
 
 
 def model_csv() -> str:
