@@ -67,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     from .organisations import cli as organisations_cli
     from .organisations.views import bp as organisations_bp
     from .review.views import bp as review_bp
+    from .supplier_invites import cli as supplier_invites_cli
     from .supplier_invites.views import bp as supplier_invites_bp
     from .sync import cli as sync_cli
     from .sync.views import bp as sync_bp
@@ -86,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     documents_cli.register(app)
     sync_cli.register(app)
     mail_cli.register(app)
+    supplier_invites_cli.register(app)
     maintenance.register(app)
     _register_demo_command(app)
 

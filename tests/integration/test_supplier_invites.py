@@ -387,10 +387,10 @@ def test_a_file_that_is_not_utf8_or_too_long_is_refused_whole(app, dan, initech)
     response = upload(dan, initech, latin.decode().encode("latin-1"))
     assert response.status_code == 422
     assert "n'est pas en UTF-8" in page_text_of(field_errors(response, "file"))
-    many = csv_file(*[f"{siren(30)};Kappa;a@kappa.example;;;;;"] * 5001)
+    many = csv_file(*[f"{siren(30)};Kappa;a@kappa.example;;;;;"] * 1001)
     response = upload(dan, initech, many)
     assert response.status_code == 422
-    assert "plus de 5000 lignes" in page_text_of(field_errors(response, "file"))
+    assert "plus de 1000 lignes" in page_text_of(field_errors(response, "file"))
     assert relations(app) == []
 
 
@@ -428,3 +428,21 @@ def test_the_model_file_can_be_imported_as_it_is(app, dan, initech):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = parse_csv(response.data)
     assert rows[0].values["siren"] == "73282932000074"
+
+
+def test_the_command_line_imports_a_file_through_the_same_function(app, initech, tmp_path):
+    runner = app.test_cli_runner()
+    path = tmp_path / "fournisseurs.csv"
+    path.write_bytes(csv_file(*good_lines(), BAD[1]))
+    refused = runner.invoke(args=["suppliers", "import", initech, str(path),
+                                  "--by", "dan@example.com"])
+    assert refused.exit_code != 0 and "ligne 5 refusée" in refused.output
+    assert relations(app) == []
+    result = runner.invoke(args=["suppliers", "import", initech, str(path),
+                                 "--by", "dan@example.com", "--row-by-row"])
+    assert result.exit_code == 0, result.output
+    assert "3 fournisseur(s) invité(s), 1 ligne(s) refusée(s)" in result.output
+    assert len(relations(app)) == 3
+    member = runner.invoke(args=["suppliers", "import", initech, str(path),
+                                 "--by", "erin@example.com"])
+    assert member.exit_code != 0 and "n'est pas administrateur" in member.output
