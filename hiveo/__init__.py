@@ -63,10 +63,13 @@ def _register_blueprints(app: Flask) -> None:
     from .mail import cli as mail_cli
     from .mail.views import bp as mail_bp
     from .members.views import bp as members_bp
+    from .operators.views import bp as operators_bp
     from .organisations import cli as organisations_cli
     from .organisations.views import bp as organisations_bp
     from .review.views import bp as review_bp
     from .supplier_dossier.views import bp as supplier_dossier_bp
+    from .supplier_invites import cli as supplier_invites_cli
+    from .supplier_invites.views import bp as supplier_invites_bp
     from .sync import cli as sync_cli
     from .sync.views import bp as sync_bp
 
@@ -79,11 +82,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(members_bp)
     app.register_blueprint(establishments_bp)
     app.register_blueprint(supplier_dossier_bp)
+    app.register_blueprint(supplier_invites_bp)
+    app.register_blueprint(operators_bp)
     auth_cli.register(app)
     organisations_cli.register(app)
     documents_cli.register(app)
     sync_cli.register(app)
     mail_cli.register(app)
+    supplier_invites_cli.register(app)
     maintenance.register(app)
     _register_demo_command(app)
 

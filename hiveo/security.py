@@ -43,6 +43,8 @@ def _load_user(user_id: str) -> User | None:
     ).unique().one_or_none()
     if user is None or not hmac.compare_digest(user.session_token, token):
         return None
+    if user.suspended_at is not None:  # its token was rotated too; belt and braces
+        return None
     return user
 
 

@@ -12,7 +12,13 @@ from ..extensions import begin_write, db
 from ..models import User
 from ..organisations.services import OrganisationError, add_member
 from ..passwords import hash_password, password_problem
-from .services import AccountError, create_user, normalise_email
+from .services import (
+    AccountError,
+    create_user,
+    normalise_email,
+    restore_account,
+    suspend_account,
+)
 
 users = AppGroup("users", help="Comptes utilisateurs.")
 
@@ -73,6 +79,40 @@ def users_set_password(email: str, password: str) -> None:
     user.rotate_session_token()
     db.session.commit()
     click.echo(f"Mot de passe changé pour {user.email} ; ses sessions ouvertes sont fermées.")
+
+
+def _account(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        fail(f"Aucun compte pour l'adresse {normalise_email(email)}.")
+    return user
+
+
+@users.command("suspend", help="Suspend un compte : il ne peut plus se connecter, ses sessions "
+               "sont fermées.")
+@click.argument("email")
+def users_suspend(email: str) -> None:
+    begin_write()
+    user = _account(email)
+    try:
+        suspend_account(user, None)
+    except AccountError as error:
+        fail(str(error))
+    db.session.commit()
+    click.echo(f"Compte suspendu : {user.email} ; ses sessions ouvertes sont fermées.")
+
+
+@users.command("restore", help="Rétablit un compte suspendu.")
+@click.argument("email")
+def users_restore(email: str) -> None:
+    begin_write()
+    user = _account(email)
+    try:
+        restore_account(user, None)
+    except AccountError as error:
+        fail(str(error))
+    db.session.commit()
+    click.echo(f"Compte rétabli : {user.email}")
 
 
 def register(app: Flask) -> None:

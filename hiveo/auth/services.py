@@ -10,6 +10,7 @@ from sqlalchemy import Table, case, delete, literal, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ..core.audit import audit
 from ..extensions import db
 from ..models import LoginThrottle, User, utcnow
 from ..passwords import burn_time, hash_password, needs_rehash, password_problem, verify_password
@@ -62,6 +63,12 @@ def create_user(
 class LoginResult:
     user: User | None
     locked: bool = False
+    # The password was right but an operator suspended the account.
+    suspended: bool = False
+
+
+SUSPENDED = ("Ce compte est suspendu\u00a0: contactez l'opérateur de la plateforme "
+             "pour le rétablir.")
 
 
 def _count_attempt(address: str, now: datetime, window_seconds: int) -> int:
@@ -118,6 +125,8 @@ def authenticate(
     user = db.session.scalar(select(User).where(User.email == address)) if address else None
     if user is not None and verify_password(user.password_hash, password, profile):
         db.session.execute(delete(LoginThrottle).where(LoginThrottle.email == address))
+        if user.suspended_at is not None:
+            return LoginResult(None, suspended=True)
         if needs_rehash(user.password_hash, profile):
             user.password_hash = hash_password(password, profile)
         user.last_login_at = now
@@ -126,6 +135,28 @@ def authenticate(
     if user is None:
         burn_time(password, profile)
     return LoginResult(None)
+
+
+def suspend_account(user: User, by: User | None) -> User:
+    """An operator suspends an account: it cannot sign in, and its open sessions end
+    at their next request (the session token changes). Audited; the caller commits."""
+    if by is not None and by.id == user.id:
+        raise AccountError("Vous ne pouvez pas suspendre votre propre compte.")
+    if user.suspended_at is not None:
+        raise AccountError(f"Le compte {user.email} est déjà suspendu.")
+    user.suspended_at = utcnow()
+    user.rotate_session_token()
+    audit(None, by, "account.suspended", email=user.email)
+    return user
+
+
+def restore_account(user: User, by: User | None) -> User:
+    """The account can sign in again (with its password; no session comes back)."""
+    if user.suspended_at is None:
+        raise AccountError(f"Le compte {user.email} n'est pas suspendu.")
+    user.suspended_at = None
+    audit(None, by, "account.restored", email=user.email)
+    return user
 
 
 def change_password(user: User, current: str, new: str, *, profile: str = "default") -> None:

@@ -23,6 +23,7 @@ from .forms import (
 )
 from .ratelimit import check_login_rate
 from .services import (
+    SUSPENDED,
     AccountError,
     TooManyResetRequests,
     authenticate,
@@ -78,6 +79,8 @@ def login() -> ResponseReturnValue:
                     "Trop de tentatives de connexion pour cette adresse. "
                     "Patientez quelques minutes puis réessayez."
                 )
+            elif result.suspended:
+                form.form_errors.append(SUSPENDED)
             elif result.user is not None:
                 # A fresh session: nothing chosen before login survives it.
                 flask_session.clear()

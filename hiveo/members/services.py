@@ -113,19 +113,26 @@ def _membership(company_id: int, membership_id: int) -> Membership:
 
 
 def _send_invitation(invitation: Invitation, company_name: str, inviter: User,
-                     base_url: str) -> None:
+                     base_url: str, client: str | None = None) -> None:
     tokens.invalidate(TokenPurpose.INVITATION, invitation_id=invitation.id)
     raw = tokens.issue(TokenPurpose.INVITATION, invitation.email,
                        invitation.expires_at - utcnow(), invitation_id=invitation.id)
-    enqueue("invitation", invitation.email, f"Invitation à rejoindre {company_name} sur hiveo",
+    subject = (f"{client} vous invite à déposer les documents de {company_name} sur hiveo"
+               if client else f"Invitation à rejoindre {company_name} sur hiveo")
+    enqueue("invitation", invitation.email, subject,
             "invitation", reply_to=inviter.email, inviter=inviter.name, company=company_name,
             role_label=ROLE_LABELS[invitation.role], expires=format_date(invitation.expires_at),
-            link=f"{base_url}/invitation/{raw}")
+            link=f"{base_url}/invitation/{raw}", client=client)
 
 
 def invite(company, inviter: User, email: str, role: str, *, days: int,
-           base_url: str) -> Invitation:
-    """Invite an address into the company; the e-mail leaves with the commit."""
+           base_url: str, client: str | None = None) -> Invitation:
+    """Invite an address into the company; the e-mail leaves with the commit.
+
+    `client`: the name of the client company that invites this company as
+    its supplier (hiveo/relations/invitations.py); the e-mail then says who
+    asks for the documents and why.
+    """
     try:
         address = check_email(email)
     except AccountError as error:
@@ -148,8 +155,9 @@ def invite(company, inviter: User, email: str, role: str, *, days: int,
                             invited_by_id=inviter.id, expires_at=utcnow() + timedelta(days=days))
     db.session.add(invitation)
     db.session.flush()
-    _send_invitation(invitation, company.name, inviter, base_url)
-    audit(company.id, inviter, "member.invited", email=address, role=role)
+    _send_invitation(invitation, company.name, inviter, base_url, client)
+    audit(company.id, inviter, "member.invited", email=address, role=role,
+          **({"client": client} if client else {}))
     return invitation
 
 

@@ -9,22 +9,32 @@ from flask.cli import AppGroup
 from ..clitools import fail
 from ..extensions import begin_write, db
 from ..identifiers import format_siren, format_siret
-from .services import OrganisationError, add_establishment, create_company
+from .services import OrganisationError, add_establishment, create_company, make_client
 
 companies = AppGroup("companies", help="Entreprises (SIREN).")
 
 
-@companies.command("add", help="Ajoute une entreprise.")
+@companies.command("add", help="Ajoute une entreprise (ou, avec --client, en fait une cliente).")
 @click.argument("siren")
-@click.option("--name", required=True, help="Raison sociale.")
-def companies_add(siren: str, name: str) -> None:
+@click.option("--name", default="", help="Raison sociale (obligatoire pour une entreprise "
+              "nouvelle).")
+@click.option("--client", is_flag=True, help="Une cliente, qui recueille les documents de ses "
+              "fournisseurs ; une entreprise existante le devient.")
+def companies_add(siren: str, name: str, client: bool) -> None:
     begin_write()
     try:
-        company = create_company(siren, name)
+        if client:
+            company, created = make_client(siren, name)
+        else:
+            company, created = create_company(siren, name), True
     except OrganisationError as error:
         fail(str(error))
     db.session.commit()
-    click.echo(f"Entreprise ajoutée : {company.name} (SIREN {format_siren(company.siren)})")
+    shown = f"{company.name} (SIREN {format_siren(company.siren)})"
+    if not created:
+        click.echo(f"Entreprise cliente : {shown}")
+    else:
+        click.echo(f"Entreprise ajoutée : {shown}{' (cliente)' if client else ''}")
 
 
 establishments = AppGroup("establishments", help="Établissements (SIRET).")

@@ -10,10 +10,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ..core.audit import audit
 from ..core.inputs import ascii_digits
 from ..extensions import db
 from ..identifiers import InvalidIdentifier, format_siren, validate_siren, validate_siret
-from ..models import Company, Establishment, Membership, Role, User
+from ..models import Company, Establishment, Membership, Relation, Role, User
+from ..relations.requirements import ensure_default_requirements
 
 
 class OrganisationError(ValueError):
@@ -255,3 +257,89 @@ def reopen_establishment(company: Company, siret: str) -> Establishment:
         raise OrganisationError("Cet établissement n'est pas fermé.")
     establishment.closed_at = None
     return establishment
+
+
+# --- clients and the operators' list of companies ---
+
+def make_client(siren: str, name: str = "", *, by: User | None = None) -> tuple[Company, bool]:
+    """A company that collects its suppliers' documents: created from its SIREN and
+    name if it is not on the portal, else marked as a client. Returns (company, created).
+
+    The client gets the default requirements (the legal dossier) if it had none.
+    The operators' page and `flask companies add --client` both come here.
+    """
+    try:
+        number = validate_siren(siren)
+    except InvalidIdentifier as error:
+        raise OrganisationError(str(error)) from None
+    company = db.session.scalar(select(Company).where(Company.siren == number))
+    created = company is None
+    if company is None:
+        company = create_company(number, name)
+    elif company.is_client:
+        return company, False
+    company.is_client = True
+    ensure_default_requirements(company)
+    audit(company.id, by, "company.made_client", created=created)
+    return company, created
+
+
+COMPANY_ROLES = {"client": "client", "supplier": "fournisseur", "both": "les deux"}
+
+
+@dataclass(frozen=True)
+class CompanyRow:
+    id: int
+    siren: str
+    name: str
+    is_client: bool
+    supplies: bool
+    members: int
+    admins: int
+
+    @property
+    def role(self) -> str:
+        """"client", "supplier" or "both": a client unless it has no client flag; a
+        supplier if some client follows it or it is not a client."""
+        if self.is_client and self.supplies:
+            return "both"
+        return "client" if self.is_client else "supplier"
+
+    @property
+    def role_label(self) -> str:
+        return COMPANY_ROLES[self.role]
+
+
+def companies_page(*, query: str = "", role: str = "", page: int = 1,
+                   per_page: int = 50) -> Page:
+    """One page of every company with its role and member counts, in two statements."""
+    members = (select(func.count(Membership.id)).where(Membership.company_id == Company.id)
+               .correlate(Company).scalar_subquery())
+    admins = (select(func.count(Membership.id))
+              .where(Membership.company_id == Company.id, Membership.role == Role.ADMIN.value)
+              .correlate(Company).scalar_subquery())
+    supplies = (select(Relation.id).where(Relation.supplier_id == Company.id)
+                .correlate(Company).exists())
+    where: list[Any] = []
+    text = (query or "").strip()[:100]
+    compact = text.replace(" ", "")
+    if compact and ascii_digits(compact):
+        where.append(Company.siren.like(f"{like_escape(compact)}%", escape="\\"))
+    elif text:
+        where.append(func.lower(Company.name).like(f"%{like_escape(text.lower())}%",
+                                                   escape="\\"))
+    if role == "client":
+        where.append(Company.is_client.is_(True))
+    elif role == "supplier":
+        where.append(supplies | Company.is_client.is_(False))
+    elif role == "both":
+        where.extend([Company.is_client.is_(True), supplies])
+    total = db.session.scalar(select(func.count(Company.id)).where(*where)) or 0
+    last = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), last)
+    rows = [CompanyRow(**row._mapping) for row in db.session.execute(
+        select(Company.id, Company.siren, Company.name, Company.is_client,
+               supplies.label("supplies"), members.label("members"), admins.label("admins"))
+        .where(*where).order_by(Company.name, Company.id)
+        .limit(per_page).offset((page - 1) * per_page))]
+    return Page(rows, total, page, per_page, text)

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from wtforms.fields.core import UnboundField
 
-from hiveo.demo.factories import make_document
+from hiveo.demo.factories import make_document, make_user
 from hiveo.extensions import db
 from hiveo.models import (
     AuditEvent,
@@ -118,6 +118,8 @@ def world(app, cast):
         foreign = make_document(globex, "KBIS", issue_date=date(2026, 11, 1))
         siret = db.session.scalar(select(Establishment.siret)
                                   .where(Establishment.company_id == acme.id).limit(1))
+        # An account in no company: the operators' pages may suspend it.
+        gus = make_user("gus@example.com", profile="fast")
         db.session.commit()
         return {
             "siren": [cast.acme, cast.globex],
@@ -130,6 +132,7 @@ def world(app, cast):
             "replaces": [str(current.id)],
             "email": ["nobody@example.com"],
             "etat": ["valide", "expire", "en_cours"],
+            "user_id": [str(gus.id)],
         }
 
 

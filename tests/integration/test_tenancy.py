@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from hiveo.demo.factories import make_document
+from hiveo.demo.factories import make_document, make_user
 from hiveo.extensions import db
 from hiveo.models import Company, ProviderLink, SyncRun, utcnow
 from tests.helpers import fetch_csrf, login
@@ -62,6 +62,14 @@ ROUTES = {
     "supplier_dossier.action": "client_supplier_admin",
     "supplier_dossier.references": "client_supplier_admin",
     "supplier_dossier.requirements": "client_admin_writes",
+    "supplier_invites.invite": "client_admin",
+    "supplier_invites.bulk": "client_admin",
+    "supplier_invites.model": "client_admin",
+    "operators.companies": "operator",
+    "operators.new_client": "operator",
+    "operators.accounts": "operator",
+    "operators.suspend_user": "operator",
+    "operators.restore_user": "operator",
 }
 # Reachable without signing in (the demo mailbox answers 404 unless the demo turns it on).
 PUBLIC_KINDS = ("public", "invitation_link", "demo")
@@ -129,10 +137,13 @@ def world(app, cast):
         db.session.add(run)
         links = _account_links(acme)
         client = _client_of(acme)
+        # An account in no company for the operators to suspend and restore.
+        gus = make_user("gus@example.com", profile="fast")
         db.session.commit()
         return {**client, "siren": cast.acme, "siret": "73282932000017", "document_id": document.id,
                 "foreign_id": foreign.id, "provider": "attestation_legale",
-                "action": "desactiver", "filename": "css/app.css", "run_id": run.id, **links}
+                "action": "desactiver", "filename": "css/app.css", "run_id": run.id, **links,
+                "user_id": gus.id}
 
 
 def _client_of(acme) -> dict:

@@ -1,0 +1,1 @@
+"""The instance operators' pages: every company, new clients, suspended accounts."""

@@ -1,0 +1,1 @@
+"""A client invites its suppliers: the form, and the CSV import."""
