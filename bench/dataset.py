@@ -11,12 +11,10 @@ from sqlalchemy import select, text
 from stdnum import luhn
 
 from hiveo import create_app
+from hiveo.demo.bulk import add_admins_bulk, add_companies_bulk, add_relations_bulk
 from hiveo.demo.factories import (
-    add_admins_bulk,
-    add_companies_bulk,
     add_documents_bulk,
     add_establishments,
-    add_relations_bulk,
     make_company,
     make_relation,
     make_user,

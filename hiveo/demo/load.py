@@ -128,7 +128,8 @@ def load_demo_clients(companies: dict[str, Company], users: dict[str, User],
     """
     from ..relations import services as relations
     from ..relations.requirements import Rule, default_rules, set_requirements
-    from .factories import add_companies_bulk, add_relations_bulk, make_relation
+    from .bulk import add_companies_bulk, add_relations_bulk
+    from .factories import make_relation
 
     fonciere, clinique = companies[FONCIERE.siren], companies[CLINIQUE.siren]
     julie = users["julie.moreau@fonciere-rhone.fr"]

@@ -538,8 +538,8 @@ def add_current_bulk(company_id: int, rows: list[dict], stored: StoredFile) -> N
     """Insert many validated documents into empty slots at once (benchmarks, large tests).
 
     Each row gives doc_type, establishment_id (or None), issue_date and
-    optionally validity_end, and company_id when it is not `company_id` (many
-    companies in one call); all share one stored file. The slots must be
+    optionally validity_end, and company_id when it is another company's
+    (many suppliers at once); all share one stored file. The slots must be
     empty: the unique slot key refuses a second current document, so this
     fast path cannot bend the rules, only fail on them.
     """

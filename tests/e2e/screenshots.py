@@ -16,13 +16,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 from stdnum import luhn
 
-from hiveo.demo.factories import (
-    add_companies_bulk,
-    add_relations_bulk,
-    make_company,
-    make_relation,
-    make_user,
-)
+from hiveo.demo.bulk import add_companies_bulk, add_relations_bulk
+from hiveo.demo.factories import make_company, make_relation, make_user
 from hiveo.extensions import db
 from hiveo.models import Company
 from tests.e2e.test_experience import ACME, AL, build_world, sign_in
