@@ -80,8 +80,8 @@ def check_axe(page, javascript: bool) -> None:
 def click_and_confirm(page, name: str) -> None:
     """Click `name`; when a confirmation (page or dialog) asks, confirm with its button.
 
-    Confirmations put "Annuler" first, then the confirming button, named like the
-    action ("Accepter", "Accepter l'invitation"…).
+    Confirmations put "Annuler" first, then the confirming button: named like the
+    action ("Accepter l'invitation"…) or "Confirmer".
     """
     page.get_by_role("button", name=re.compile(f"^{name}")).or_(
         page.get_by_role("link", name=re.compile(f"^{name}"))).first.click()
@@ -92,7 +92,7 @@ def click_and_confirm(page, name: str) -> None:
     except PlaywrightTimeout:  # no confirmation step: the action is done
         return
     scope = page.get_by_role("dialog") if page.get_by_role("dialog").count() else page
-    scope.get_by_role("button", name=re.compile(f"^{name}")).first.click()
+    scope.get_by_role("button", name=re.compile(f"^({name}|Confirmer)")).last.click()
 
 
 def invitation_link(app, mail_server, base_url: str) -> str:
