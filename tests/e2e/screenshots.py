@@ -9,6 +9,7 @@ console guard; the e2e tests keep the guard strict on the same pages (test_exper
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,10 @@ from sqlalchemy import select
 from stdnum import luhn
 
 from hiveo.demo.bulk import add_companies_bulk, add_relations_bulk
-from hiveo.demo.factories import make_company, make_relation, make_user
+from hiveo.demo.factories import add_documents_bulk, make_company, make_relation, make_user
 from hiveo.extensions import db
 from hiveo.models import Company
+from tests.conftest import TODAY
 from tests.e2e.test_experience import ACME, AL, build_world, sign_in
 
 OUT = Path(os.environ.get("HIVEO_SCREENSHOTS", "docs/screenshots"))
@@ -69,6 +71,13 @@ def build_client_world(app, globex_siren: str) -> dict:
             {"supplier_id": ids[siren], "state": state, "supplier_code": f"F-{number + 2:04d}",
              "state_reason": "Contrat en pause" if state in ("suspended", "closed") else None}
             for number, (siren, state) in enumerate(zip(ids, states, strict=True))], by=dan)
+        # Some of them conforme (one expiring soon): the legal dossier on the tests' TODAY.
+        ages = {"KBIS": 20, "URSSAF_VIGILANCE": 40, "LNTE": 30}
+        add_documents_bulk(client, [
+            {"company_id": ids[siren], "doc_type": doc_type,
+             "issue_date": TODAY - timedelta(days=170 if (siren, doc_type) == (
+                 sirens[2], "URSSAF_VIGILANCE") else days)}
+            for siren in (*sirens[:3], sirens[6]) for doc_type, days in ages.items()])
         db.session.commit()
         return {"client": client.siren}
 
