@@ -8,13 +8,14 @@ a fast path, not a second set of rules.
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 
 from ..extensions import db
 from ..models import (
     Company,
     Establishment,
     Membership,
+    Model,
     Relation,
     RelationEvent,
     RelationState,
@@ -24,6 +25,11 @@ from ..models import (
 )
 from ..organisations.services import search_text_for
 from .companies import ADDRESSES, make_siret
+
+
+def _table(model: type[Model]) -> Table:
+    """The model's table: a Core INSERT of many rows is one executemany, no ORM bookkeeping."""
+    return Model.metadata.tables[model.__tablename__]
 
 
 def add_companies_bulk(rows: list[tuple[str, str]], *, establishment_label: str = "siège"
@@ -36,7 +42,7 @@ def add_companies_bulk(rows: list[tuple[str, str]], *, establishment_label: str 
     """
     now = utcnow()
     for start in range(0, len(rows), 1000):
-        db.session.execute(insert(Company), [
+        db.session.execute(insert(_table(Company)), [
             {"siren": siren, "name": name, "created_at": now}
             for siren, name in rows[start:start + 1000]])
     ids: dict[str, int] = {}
@@ -54,7 +60,7 @@ def add_companies_bulk(rows: list[tuple[str, str]], *, establishment_label: str 
             "postal_code": postal_code, "city": city, "created_at": now,
             "search_text": search_text_for(label, siret, postal_code, city)})
     for start in range(0, len(establishments), 1000):
-        db.session.execute(insert(Establishment), establishments[start:start + 1000])
+        db.session.execute(insert(_table(Establishment)), establishments[start:start + 1000])
     db.session.flush()
     return ids
 
@@ -96,7 +102,7 @@ def add_relations_bulk(client: Company, rows: list[dict], *, by: User | None = N
             else None,
             "state_changed_at": now, "changed_at": now})
     for start in range(0, len(values), 1000):
-        db.session.execute(insert(Relation), values[start:start + 1000])
+        db.session.execute(insert(_table(Relation)), values[start:start + 1000])
     states = {row["supplier_id"]: (RelationState(row.get("state", RelationState.ACTIVE)),
                                    row.get("state_reason")) for row in rows}
     supplier_ids = list(states)
@@ -117,7 +123,7 @@ def add_relations_bulk(client: Company, rows: list[dict], *, by: User | None = N
                     if action == "invited" else {},
                     "created_at": now})
     for start in range(0, len(events), 1000):
-        db.session.execute(insert(RelationEvent), events[start:start + 1000])
+        db.session.execute(insert(_table(RelationEvent)), events[start:start + 1000])
     db.session.flush()
 
 
@@ -136,7 +142,7 @@ def add_admins_bulk(company_ids: dict[str, int], *, password: str = "correct hor
                "session_token": new_session_token(), "created_at": now}
               for siren, email in emails.items()]
     for start in range(0, len(values), 1000):
-        db.session.execute(insert(User), values[start:start + 1000])
+        db.session.execute(insert(_table(User)), values[start:start + 1000])
     addresses = list(emails.values())
     user_ids: dict[str, int] = {}
     for start in range(0, len(addresses), 1000):
@@ -146,5 +152,5 @@ def add_admins_bulk(company_ids: dict[str, int], *, password: str = "correct hor
                     "role": "admin", "created_at": now}
                    for siren, company_id in company_ids.items()]
     for start in range(0, len(memberships), 1000):
-        db.session.execute(insert(Membership), memberships[start:start + 1000])
+        db.session.execute(insert(_table(Membership)), memberships[start:start + 1000])
     db.session.flush()
