@@ -1,6 +1,6 @@
 """`make bench`: the benchmark suite. See docs/performance.md for how to read it.
 
-    python -m bench.run [--quick] [--sections pages,switch,sync,scale]
+    python -m bench.run [--quick] [--sections pages,switch,sync,scale,reminders]
 
 Builds its own data sets (SQLite, and PostgreSQL when HIVEO_BENCH_DATABASE_URL is
 set), measures each figure against a reference taken in the same run, prints a
@@ -79,6 +79,8 @@ def bench_pages(data: dataset.Dataset, instance_dir: str, *, rounds: int, second
         "company_2000": f"/organisations/{data.chain}",
         "company_2000_search": f"/organisations/{data.chain}?q=lyon",
         "documents_50_400": f"/organisations/{data.dossier}/documents",
+        # "Mes fournisseurs" of a client following 5,000 suppliers (issue 16).
+        "suppliers_5000": f"/organisations/{data.client}/fournisseurs",
         # Floors, not targets: what the portal's own stack costs before any page work.
         # A static file through the portal's hooks, and a signed-in page that is only
         # the layout (the "not found" page: one user query and the base template).
@@ -91,9 +93,19 @@ def bench_pages(data: dataset.Dataset, instance_dir: str, *, rounds: int, second
     # of the two is what counts, and the pair sees the same noise of this shared
     # machine (one reference per round let a slow minute skew a whole round).
     references: dict[str, list[dict]] = {name: [] for name in raw}
+    skipped: dict[str, str] = {}
     with load.gunicorn("bench.hello:app", {}) as hello_url, \
             load.gunicorn("app:app", portal_env(data, instance_dir)) as portal_url:
         session = load.login_session(portal_url, dataset.EMAIL, dataset.PASSWORD)
+        for name in OPTIONAL_PAGES:
+            status = session.get(portal_url + pages[name], timeout=60).status_code
+            if status == 404:
+                skipped[name] = (f"{pages[name]} answers 404: the page is not in this "
+                                 "checkout yet")
+                print(f"  pages: {name} skipped ({skipped[name]})", flush=True)
+                del pages[name]
+                del raw[name]
+                del references[name]
         cookies = {}
         for name, path in pages.items():
             for _ in range(4):  # warm both workers
@@ -108,7 +120,9 @@ def bench_pages(data: dataset.Dataset, instance_dir: str, *, rounds: int, second
             print(f"  pages: round {round_number + 1}/{rounds} done", flush=True)
     hello_runs = [r["rps"] for runs in references.values() for r in runs]
     typical = statistics.median(hello_runs)
-    out = {"hello": {"rps": spread(hello_runs)}}
+    out: dict = {"hello": {"rps": spread(hello_runs)}}
+    if skipped:
+        out["skipped"] = skipped
     ratios = {
         # A hello world load slower than the run's median met a noisy moment of this
         # shared machine: the median stands in for it, so noise can only lower a ratio.
@@ -130,6 +144,10 @@ def bench_pages(data: dataset.Dataset, instance_dir: str, *, rounds: int, second
             "p99_ms": spread([r["p99_ms"] for r in raw[name]]),
         }
     return out
+
+
+# Pages another branch builds: skipped, with a clear message, while they answer 404.
+OPTIONAL_PAGES = ("suppliers_5000",)
 
 
 # -- 2. the switch ------------------------------------------------------------------------
@@ -307,12 +325,74 @@ def bench_scale(data: dataset.Dataset, instance_dir: str, *, repeats: int) -> di
     return out
 
 
+# -- 5. reminders ------------------------------------------------------------------------
+
+def _send_reminders():
+    """hiveo.reminders' run function, or None while this checkout has none."""
+    import importlib
+
+    for module in ("hiveo.reminders.engine", "hiveo.reminders"):
+        try:
+            found = getattr(importlib.import_module(module), "send_reminders", None)
+        except ModuleNotFoundError:
+            continue
+        if found is not None:
+            return found
+    return None
+
+
+def _reminder_run(url: str, workdir: Path, suppliers: int, batch_size: int) -> dict:
+    """One reminder run on a fresh database of `suppliers`: seconds and SQL statements."""
+    import sqlalchemy as sa
+
+    from hiveo import create_app
+    from hiveo.extensions import db
+
+    storage = str(workdir / "reminders-storage")
+    instance_dir = str(workdir / "reminders-instance")
+    shutil.rmtree(storage, ignore_errors=True)
+    dataset.build_reminders(url, storage, instance_dir, suppliers)
+    send_reminders = _send_reminders()
+    app = create_app(dataset.bench_config(url, storage, instance_dir))
+    statements: list[str] = []
+
+    def record(_c, _cur, statement, _p, _ctx, _many):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            statements.append(statement)
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        started = time.perf_counter()
+        run = send_reminders(dataset.TODAY, batch_size=batch_size)
+        seconds = time.perf_counter() - started
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+        db.session.remove()
+        db.engine.dispose()
+    batches = getattr(run, "batches", None) or -(-suppliers // batch_size)
+    return {"suppliers": suppliers, "batch_size": batch_size, "seconds": seconds,
+            "statements": len(statements), "batches": batches,
+            "statements_per_batch": len(statements) / batches,
+            "summary": str(getattr(run, "summary", lambda: run)())[:300]}
+
+
+def bench_reminders(url: str, workdir: Path, *, sizes: tuple[int, int], batch_size: int
+                    ) -> dict:
+    """The reminder run at two sizes: the time at the larger, statements per batch at both."""
+    if _send_reminders() is None:
+        reason = "hiveo.reminders has no send_reminders() in this checkout yet"
+        print(f"  reminders: skipped ({reason})", flush=True)
+        return {"skipped": reason}
+    small, large = (_reminder_run(url, workdir, size, batch_size) for size in sizes)
+    return {"small": small, "large": large,
+            "per_batch_ratio": large["statements_per_batch"] / small["statements_per_batch"]}
+
+
 # -- main ---------------------------------------------------------------------------------
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="hiveo benchmark suite")
     parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds")
-    parser.add_argument("--sections", default="pages,switch,sync,scale")
+    parser.add_argument("--sections", default="pages,switch,sync,scale,reminders")
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     rounds = 2 if args.quick else 3
@@ -344,6 +424,13 @@ def main() -> None:
                 print(f"[{name}] sync throughput…", flush=True)
                 sync_url = url if name == "postgresql" else f"sqlite:///{workdir / 'sync.db'}"
                 out["sync"] = bench_sync(sync_url, workdir, rounds=rounds, documents=1000)
+            if "reminders" in sections:
+                print(f"[{name}] reminders…", flush=True)
+                reminders_url = (url if name == "postgresql"
+                                 else f"sqlite:///{workdir / 'reminders.db'}")
+                out["reminders"] = bench_reminders(
+                    reminders_url, workdir, batch_size=250 if args.quick else 500,
+                    sizes=(250, 1000) if args.quick else (1000, dataset.SUPPLIERS))
             results["backends"][name] = out
     results["targets"] = report.check_targets(results)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

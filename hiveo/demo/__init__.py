@@ -5,6 +5,7 @@ Production code never imports this package; `create_app()` only registers the
 
 - `companies`: the demo companies, establishments and people, as plain data;
 - `factories`: small functions that build worlds (tests, demo, benchmarks);
+- `bulk`: thousands of companies, relations and accounts at once (demo, benchmarks);
 - `load`: the demo world written to the portal's database;
 - `pdfgen`: a tiny PDF writer for generated documents;
 - `__main__`: `python -m hiveo.demo` (`make demo`).

@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..core.inputs import ascii_digits
 from ..extensions import db
@@ -28,13 +28,24 @@ SIMULATOR_PORT = 5101
 
 
 def sync_all() -> None:
-    """Synchronise every company with every configured provider, printing a line each."""
+    """Synchronise the demo companies with every configured provider, printing a line each.
+
+    The demo companies are those of `companies.COMPANIES`, which the simulator knows,
+    and any other company already linked to a provider; the clients' generated
+    suppliers are on no provider: asking the simulator about each of them would
+    only slow the start-up down.
+    """
     from flask import current_app
 
     from ..providers import PROVIDERS, configured_providers
     from ..sync.engine import sync_company
+    from .companies import COMPANIES
 
-    companies = list(db.session.execute(select(Company.id, Company.name).order_by(Company.name)))
+    companies = list(db.session.execute(
+        select(Company.id, Company.name)
+        .where(or_(Company.siren.in_([demo.siren for demo in COMPANIES]),
+                   Company.has_provider_links))
+        .order_by(Company.name)))
     db.session.rollback()
     for company_id, name in companies:
         for provider in configured_providers(current_app.config):

@@ -143,6 +143,95 @@ BERNARD = DemoCompany(
 
 COMPANIES: tuple[DemoCompany, ...] = (HORIZON, MARTIN, DURAND, LEFEVRE, BERNARD)
 
+# The clients (donneurs d'ordre, DOMAIN.md 5): they keep no dossier of their own
+# here and hold no provider account, so the simulator does not know them.
+FONCIERE = DemoCompany(
+    siren="418273603",
+    name="Foncière Rhône Habitat",
+    trade="Gestion de logements sociaux",
+    establishments=_establishments("418273603", "Foncière Rhône Habitat — siège", 1, start=1),
+)
+CLINIQUE = DemoCompany(
+    siren="534091277",
+    name="Clinique du Parc",
+    trade="Établissement de santé",
+    establishments=_establishments("534091277", "Clinique du Parc", 1, start=25),
+)
+CLIENTS: tuple[DemoCompany, ...] = (FONCIERE, CLINIQUE)
+
+# The big client's purchase categories and the sets that replace its default one
+# (the legal dossier) for them: (category, extra types, establishment-level types).
+CATEGORIES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("Nettoyage", (), ()),
+    ("Travaux", ("INSURANCE_DECENNALE",), ("BTP_PAID_LEAVE",)),
+    ("Maintenance", ("INSURANCE_RC_PRO",), ()),
+    ("Espaces verts", (), ()),
+    ("Sécurité", ("INSURANCE_RC_PRO", "FISCAL_REGULARITY"), ()),
+)
+
+# What the big client's generated suppliers look like, in this order, with how many
+# of each: every state "Mes fournisseurs" can show (see load.load_demo_clients).
+SUPPLIER_PROFILES: tuple[tuple[str, int], ...] = (
+    ("conforme", 70),
+    ("expiring", 14),
+    ("missing", 14),
+    ("expired", 12),
+    ("refused", 8),
+    ("pending", 8),
+    ("never", 10),
+    ("invited", 12),
+    ("suspended", 6),
+    ("closed", 6),
+)
+
+_SURNAMES = (
+    "Bertrand", "Roux", "Vincent", "Fournier", "Morel", "Girard", "André", "Mercier",
+    "Blanc", "Guérin", "Boyer", "Garnier", "Chevalier", "François", "Legrand", "Gauthier",
+    "Perrin", "Robin", "Clément", "Morin", "Nicolas", "Henry", "Roussel", "Mathieu",
+    "Gautier", "Masson", "Marchand", "Duval", "Denis", "Dumont", "Marie", "Lemaire",
+)
+_TRADES = {
+    "Nettoyage": ("Nettoyage", "Propreté", "Services de propreté"),
+    "Travaux": ("Bâtiment", "Plomberie", "Peinture", "Menuiserie", "Couverture"),
+    "Maintenance": ("Ascenseurs", "Chauffage", "Maintenance"),
+    "Espaces verts": ("Paysages", "Jardins", "Élagage"),
+    "Sécurité": ("Sécurité", "Gardiennage", "Protection incendie"),
+}
+
+
+@dataclass(frozen=True)
+class DemoSupplier:
+    siren: str
+    name: str
+    category: str
+    profile: str
+    city: str
+    postal_code: str
+    address: str
+
+
+def demo_suppliers() -> tuple[DemoSupplier, ...]:
+    """The big client's 160 generated suppliers: valid SIRENs 6xxxxxxxx, stable names."""
+    result = []
+    categories = [name for name, _extra, _per_establishment in CATEGORIES]
+    index = 0
+    for profile, count in SUPPLIER_PROFILES:
+        for _ in range(count):
+            category = categories[index % len(categories)]
+            trades = _TRADES[category]
+            surname = _SURNAMES[index % len(_SURNAMES)]
+            trade = trades[(index // len(categories)) % len(trades)]
+            street, postal_code, city = ADDRESSES[index % len(ADDRESSES)]
+            base = f"6{index + 1:07d}"
+            result.append(DemoSupplier(
+                siren=base + luhn.calc_check_digit(base),
+                name=f"{trade} {surname} {city}" if index >= len(_SURNAMES) else
+                     f"{trade} {surname}",
+                category=category, profile=profile, city=city, postal_code=postal_code,
+                address=street))
+            index += 1
+    return tuple(result)
+
 USERS: tuple[DemoUser, ...] = (
     DemoUser(
         email="marie.dupont@horizon-proprete.fr",
@@ -167,6 +256,18 @@ USERS: tuple[DemoUser, ...] = (
         name="Sophie Durand",
         password="demo-sophie-2026",
         memberships=((DURAND.siren, "admin"), (LEFEVRE.siren, "member")),
+    ),
+    DemoUser(
+        email="julie.moreau@fonciere-rhone.fr",
+        name="Julie Moreau",
+        password="demo-julie-2026",
+        memberships=((FONCIERE.siren, "admin"), (CLINIQUE.siren, "admin")),
+    ),
+    DemoUser(
+        email="karim.haddad@fonciere-rhone.fr",
+        name="Karim Haddad",
+        password="demo-karim-2026",
+        memberships=((FONCIERE.siren, "member"),),
     ),
     DemoUser(
         email="claire.petit@hiveo.example",
