@@ -56,6 +56,9 @@ ROUTES = {
     "establishments.edit": "company_admin",
     "establishments.close": "company_admin",
     "mail.demo_mailbox": "demo",
+    "clients.index": "company",
+    "clients.respond": "company_admin",
+    "clients.share": "company_admin",
 }
 # Reachable without signing in (the demo mailbox answers 404 unless the demo turns it on).
 PUBLIC_KINDS = ("public", "invitation_link", "demo")
@@ -122,7 +125,8 @@ def world(app, cast):
         db.session.commit()
         return {**client, "siren": cast.acme, "siret": "73282932000017", "document_id": document.id,
                 "foreign_id": foreign.id, "provider": "attestation_legale",
-                "action": "desactiver", "filename": "css/app.css", "run_id": run.id, **links}
+                "action": "desactiver", "filename": "css/app.css", "run_id": run.id,
+                "answer": "accepter", **links}
 
 
 def _client_of(acme) -> dict:
