@@ -97,14 +97,14 @@ def dossier(siren: str) -> ResponseReturnValue:
         return render("documents/dossier.html", "documents/_filtered.html", access=access,
                       company=access.company, listing=listing, dossier=None, query=query,
                       state_filter=state_filter, companies=_other_companies(access),
-                      managed=_managed(access))
+                      managed=_managed(access), required=required)
     managed = _managed(access)
     dossier_data = load_dossier(access.company, today, query=query, page=page_number(),
                                 managed_by=managed.get, required=required)
     return render("documents/dossier.html", "documents/_overview.html", access=access,
                   company=access.company, dossier=dossier_data, listing=None, query=query,
                   state_filter="", companies=_other_companies(access),
-                  accesses=dossier_data.accesses,
+                  accesses=dossier_data.accesses, required=required,
                   summary=dossier_summary(access.company, today, dossier_data.company_slots,
                                           required))
 

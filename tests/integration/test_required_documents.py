@@ -289,3 +289,16 @@ def test_the_documents_tab_costs_the_same_queries_with_clients_and_many_establis
             counts[(size, query)] = len(statements)
     for query in paths:
         assert counts[(10, query)] == counts[(400, query)], (query, counts)
+
+
+def test_what_needs_action_names_the_clients_that_require_it(app, client, cast):
+    with app.app_context():
+        hooli = make_company("Hooli Achats")
+        set_requirements(hooli, "", [Rule("KBIS", "company"), Rule("INSURANCE_RC_PRO", "company")])
+        make_relation(hooli, _acme(cast))
+        db.session.commit()
+    login(client, cast.bob)
+    assert ("Attestation d'assurance responsabilité civile professionnelle (exigé par Hooli "
+            "Achats)") in actions(documents(client, cast.acme))
+    missing = text_of(documents(client, cast.acme, "?etat=missing"))
+    assert "2 éléments" in missing and "(exigé par Hooli Achats)" in missing
