@@ -63,8 +63,8 @@ def respond(siren: str, relation_id: int, answer: str) -> ResponseReturnValue:
                 return _back(access)
             db.session.commit()
             if answer == "accepter":
-                flash(f"Vous suivez désormais {client_name}\u00a0: il voit les documents "
-                      "qu'il exige de vous.", "success")
+                flash(f"{client_name} suit désormais votre dossier\u00a0: il voit les "
+                      "documents qu'il exige de vous.", "success")
             else:
                 flash(f"Invitation de {client_name} déclinée.", "success")
             return _back(access)

@@ -39,7 +39,7 @@ def test_accept_an_invitation_in_a_dialog(watched_page, live_server, world):
     expect(dialog.get_by_role("link", name="Annuler")).to_be_focused()
     assert axe_violations(page) == []
     dialog.get_by_role("button", name="Confirmer").click()
-    expect(page.get_by_text("Vous suivez désormais Initech Services")).to_be_visible()
+    expect(page.get_by_text("Initech Services suit désormais votre dossier")).to_be_visible()
     expect(page.get_by_role("heading", name=re.compile("Invitations en attente"))).to_have_count(0)
     # Initech now requires the legal dossier: the Documents tab names it.
     page.goto(live_server.url + "/organisations/732829320/documents")

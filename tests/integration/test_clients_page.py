@@ -112,7 +112,7 @@ def test_an_admin_accepts_an_invitation_after_a_confirmation(app, cast, world):
             RelationEvent.relation_id == relation.id).order_by(RelationEvent.id.desc())
             .limit(1)) == "accepted"
     text = page_text(client.get(f"/organisations/{cast.acme}/clients"))
-    assert "Vous suivez désormais Initech Services" in text
+    assert "Initech Services suit désormais votre dossier" in text
     assert "Invitation acceptée par Alice Admin" in text
 
 
