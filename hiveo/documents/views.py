@@ -121,12 +121,13 @@ def establishment(siren: str, siret: str) -> ResponseReturnValue:
     if row is None:
         abort(404)
     managed = _managed(access)
+    required = _required(access)
     slots = establishment_slots(access.company, row, clock.today(), managed_by=managed.get,
-                                required=_required(access))
+                                required=required)
     documents = [doc for slot in slots for doc in (*slot.current, *slot.history)]
     return render("documents/establishment.html", "documents/_establishment_slots.html",
                   access=access, company=access.company, establishment=row, slots=slots,
-                  today=clock.today(), accesses=last_accesses(documents))
+                  today=clock.today(), accesses=last_accesses(documents), required=required)
 
 
 def _required(access: CompanyAccess) -> Required:

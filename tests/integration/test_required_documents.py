@@ -302,3 +302,41 @@ def test_what_needs_action_names_the_clients_that_require_it(app, client, cast):
             "Achats)") in actions(documents(client, cast.acme))
     missing = text_of(documents(client, cast.acme, "?etat=missing"))
     assert "2 éléments" in missing and "(exigé par Hooli Achats)" in missing
+
+
+def test_a_company_type_required_of_each_establishment_is_not_covered_by_the_company(
+        app, client, cast):
+    with app.app_context():
+        acme = _acme(cast)
+        first = db.session.scalar(select(Establishment).where(
+            Establishment.company_id == acme.id).order_by(Establishment.siret))
+        chain = make_company("Chaîne Achats")
+        set_requirements(chain, "", [Rule("URSSAF_VIGILANCE", "establishment")])
+        make_relation(chain, acme)
+        make_document(acme, "URSSAF_VIGILANCE", issue_date=TODAY - timedelta(days=5),
+                      validity_start=TODAY - timedelta(days=5))
+        siret = first.siret
+        db.session.commit()
+    login(client, cast.bob)
+    html = documents(client, cast.acme)
+    # The company's certificate, and one of each of the three establishments, all missing.
+    assert "1 / 4" in summary(html)
+    assert "Déposez 3 documents manquants" in summary(html)
+    assert "Attestation de vigilance URSSAF" in required_part(html)
+    establishment = page_html(client.get(
+        f"/organisations/{cast.acme}/documents/etablissements/{siret}"))
+    urssaf = text_of(next(row for row in re.findall(r"<tr class=\"slot.*?</tr>", establishment,
+                                                    re.S) if "vigilance URSSAF" in row))
+    assert "manquant" in urssaf and "Exigé par Chaîne Achats" in urssaf
+    assert "Couvert par" not in urssaf
+
+
+def test_the_complementary_group_says_why_its_types_are_optional(app, client, cast):
+    login(client, cast.bob)
+    assert "Le dossier légal ne les comprend pas" in complementary_part(
+        documents(client, cast.acme))
+    with app.app_context():
+        make_relation(make_company("Initech Services"), _acme(cast))
+        db.session.commit()
+    assert "Aucun de vos clients actifs ne les exige" in complementary_part(
+        documents(client, cast.acme))
