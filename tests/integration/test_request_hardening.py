@@ -16,7 +16,8 @@ from tests.helpers import fetch_csrf, login, page_text
 VALUES = {"siren": "732829320", "siret": "73282932000017", "provider": "attestation_legale",
           "action": "desactiver", "filename": "css/app.css",
           # CSRF is checked before anything else: these need not exist.
-          "membership_id": 1, "invitation_id": 1, "token": "un-lien"}
+          "membership_id": 1, "invitation_id": 1, "token": "un-lien",
+          "relation_id": 1, "answer": "accepter"}
 
 
 @pytest.fixture
