@@ -57,6 +57,7 @@ def _register_blueprints(app: Flask) -> None:
     from . import maintenance
     from .auth import cli as auth_cli
     from .auth.views import bp as auth_bp
+    from .clients.views import bp as clients_bp
     from .documents import cli as documents_cli
     from .documents.views import bp as documents_bp
     from .establishments.views import bp as establishments_bp
@@ -84,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(supplier_dossier_bp)
     app.register_blueprint(supplier_invites_bp)
     app.register_blueprint(operators_bp)
+    app.register_blueprint(clients_bp)
     auth_cli.register(app)
     organisations_cli.register(app)
     documents_cli.register(app)

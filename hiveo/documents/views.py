@@ -25,7 +25,13 @@ from ..core.tenancy import CompanyAccess, companies_of, member_required
 from ..dossier import services
 from ..dossier.catalogue import CATALOGUE
 from ..dossier.managed import managed_types
-from ..dossier.queries import establishment_slots, filtered_items, load_dossier
+from ..dossier.queries import (
+    Required,
+    establishment_slots,
+    filtered_items,
+    last_accesses,
+    load_dossier,
+)
 from ..dossier.states import State, document_state
 from ..dossier.storage import storage
 from ..dossier.summary import dossier_summary
@@ -33,6 +39,7 @@ from ..extensions import db
 from ..htmx import is_partial, redirect_after_post, render, render_fragment
 from ..models import Document, Establishment
 from ..providers import PROVIDERS
+from ..relations.requirements import supplier_requirements
 from ..security import FILE_CONTENT_SECURITY_POLICY
 from ..web import page_number
 from .forms import NO_REPLACEMENT, UploadForm
@@ -83,20 +90,23 @@ def dossier(siren: str) -> ResponseReturnValue:
     query = request.args.get("q", "").strip()[:100]
     state_filter = request.args.get("etat", "")
     chosen = _FILTERS.get(state_filter)
+    required = _required(access)
     if chosen is not None:
         listing = filtered_items(access.company, chosen, today, query=query,
-                                 page=page_number())
+                                 page=page_number(), required=required)
         return render("documents/dossier.html", "documents/_filtered.html", access=access,
                       company=access.company, listing=listing, dossier=None, query=query,
                       state_filter=state_filter, companies=_other_companies(access),
-                      managed=_managed(access))
+                      managed=_managed(access), required=required)
     managed = _managed(access)
     dossier_data = load_dossier(access.company, today, query=query, page=page_number(),
-                                managed_by=managed.get)
+                                managed_by=managed.get, required=required)
     return render("documents/dossier.html", "documents/_overview.html", access=access,
                   company=access.company, dossier=dossier_data, listing=None, query=query,
                   state_filter="", companies=_other_companies(access),
-                  summary=dossier_summary(access.company, today, dossier_data.company_slots))
+                  accesses=dossier_data.accesses, required=required,
+                  summary=dossier_summary(access.company, today, dossier_data.company_slots,
+                                          required))
 
 
 @bp.get("/organisations/<siren>/documents/etablissements/<siret>")
@@ -111,10 +121,18 @@ def establishment(siren: str, siret: str) -> ResponseReturnValue:
     if row is None:
         abort(404)
     managed = _managed(access)
-    slots = establishment_slots(access.company, row, clock.today(), managed_by=managed.get)
+    required = _required(access)
+    slots = establishment_slots(access.company, row, clock.today(), managed_by=managed.get,
+                                required=required)
+    documents = [doc for slot in slots for doc in (*slot.current, *slot.history)]
     return render("documents/establishment.html", "documents/_establishment_slots.html",
                   access=access, company=access.company, establishment=row, slots=slots,
-                  today=clock.today())
+                  today=clock.today(), accesses=last_accesses(documents), required=required)
+
+
+def _required(access: CompanyAccess) -> Required:
+    """What the company's active clients require of it (DOMAIN.md 5)."""
+    return Required.of(supplier_requirements(access.company.id))
 
 
 def _managed(access: CompanyAccess) -> dict[str, str]:

@@ -203,6 +203,11 @@ def _scopes(relation_ids: Sequence[int]) -> dict[int, set[int]]:
     return scopes
 
 
+def relation_scopes(relation_ids: Sequence[int]) -> dict[int, set[int]]:
+    """The establishment ids each narrowed relation covers, in one query; absent: all."""
+    return _scopes(relation_ids)
+
+
 def relation_scope(relation_id: int) -> set[int] | None:
     """The establishment ids a relation is narrowed to; None: the whole company."""
     return _scopes([relation_id]).get(relation_id)

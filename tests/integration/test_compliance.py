@@ -209,3 +209,38 @@ def test_a_supplier_must_keep_the_union_of_what_its_active_clients_require(app):
         assert required.clients_of("INSURANCE_RC_PRO") == ["Hooli"]
         # A suspended client no longer counts: no paid-leave certificate is asked.
         assert not required.is_required("BTP_PAID_LEAVE")
+
+
+def test_the_batched_answer_for_one_supplier_matches_each_relations_own(app):
+    from hiveo.relations.compliance import supplier_compliances
+    from hiveo.relations.requirements import relation_rules
+
+    with app.app_context():
+        supplier = make_company("Bâtisseurs", establishments=3)
+        first, second, _third = db.session.scalars(
+            select(Establishment).where(Establishment.company_id == supplier.id)
+            .order_by(Establishment.siret)).all()
+        make_document(supplier, "KBIS", issue_date=TODAY)
+        make_document(supplier, "BTP_PAID_LEAVE", establishment=first,
+                      issue_date=TODAY - timedelta(days=5),
+                      validity_end=TODAY + timedelta(days=200))
+        legal = make_relation(make_company("Initech"), supplier)
+        builders = make_company("Hooli")
+        set_requirements(builders, "", [Rule("KBIS", "company"),
+                                        Rule("BTP_PAID_LEAVE", "establishment")])
+        everywhere = make_relation(builders, supplier)
+        narrowed_client = make_company("Globex")
+        set_requirements(narrowed_client, "", [Rule("BTP_PAID_LEAVE", "establishment")])
+        narrowed = make_relation(narrowed_client, supplier, establishments=(first,))
+        partly = make_relation(make_company("Umbrella"), supplier, state="invited",
+                               establishments=(first, second))
+        db.session.commit()
+        relations = [legal, everywhere, narrowed, partly]
+        batched = supplier_compliances(
+            supplier.id, [(r.id, relation_rules(r)) for r in relations], TODAY)
+        for relation in relations:
+            one = relation_compliance(relation, TODAY)
+            assert batched[relation.id] == one, relation
+        assert batched[narrowed.id].compliant
+        assert len(batched[everywhere.id].problems) == 2
+        assert supplier_compliances(supplier.id, [], TODAY) == {}

@@ -50,11 +50,15 @@ def test_dossier_shows_every_state_in_french(client, dossier):
     html = page_text(client.get(f"/organisations/{dossier.acme}/documents"))
     establishment = page_text(client.get(
         f"/organisations/{dossier.acme}/documents/etablissements/73282932000017"))
-    for label in ("valide", "expire bientôt", "expiré", "refusé", "manquant"):
+    for label in ("valide", "expire bientôt", "expiré", "refusé"):
         assert f">{label}</span>" in html, label
     assert ">1 en cours de validation</span>" in html
     assert ">en cours de validation</span>" in establishment
-    assert ">manquant</span>" in establishment
+    # Acme has no active client: the legal dossier is required, and it has one of each;
+    # the insurance types nobody requires are optional, never "missing".
+    assert "Dossier légal" in html
+    assert ">manquant</span>" not in html and ">manquant</span>" not in establishment
+    assert ">facultatif</span>" in html and ">facultatif</span>" in establishment
     assert "La liste n'est pas signée." in html
     assert "Historique (2 versions archivées)" in html
     assert "Ce qui demande une action" in html
@@ -91,12 +95,18 @@ def test_a_user_with_several_companies_picks_one_and_it_is_remembered(app, clien
 
 def test_filter_lists_one_state_across_the_dossier(client, dossier):
     login(client, dossier.bob)
-    html = page_text(client.get(f"/organisations/{dossier.acme}/documents?etat=expired"))
+    html = page_text(client.get(f"/organisations/{dossier.acme}/documents?etat=expiring"))
     assert "1 élément" in html
-    assert "Attestation de régularité fiscale" in html
+    assert "Attestation de vigilance URSSAF" in html
+    # The expired tax certificate is complementary (no client requires it): no action.
+    expired = page_text(client.get(f"/organisations/{dossier.acme}/documents?etat=expired"))
+    assert "0 élément" in expired and "Attestation de régularité fiscale" not in expired
+    # LNTE (refused) is not "missing"; the legal dossier has nothing else missing.
     missing = page_text(client.get(f"/organisations/{dossier.acme}/documents?etat=missing"))
-    # LNTE (refused) is not "missing"; 2 insurance types and 2 establishments' BTP are.
-    assert "4 éléments" in missing
+    assert "0 élément" in missing
+    # Valid, pending and archived lists show every document, required or not.
+    pending = page_text(client.get(f"/organisations/{dossier.acme}/documents?etat=pending"))
+    assert "1 élément" in pending and "Certificat caisse de congés payés BTP" in pending
 
 
 def test_establishment_sections_load_their_slots_on_demand(client, dossier):
@@ -219,10 +229,12 @@ def test_documents_tab_query_count_is_the_same_for_10_and_10000_establishments(a
         counts[(size, "section")] = len(statements)
     for query in (*paths, "section"):
         assert counts[(10, query)] == counts[(10_000, query)], (query, counts)
-    # The user with their companies, the company's documents, the page of establishments
-    # with their total, their documents, the counts, the empty slots, the previews; then
-    # the summary: establishments, their slots in force, the next expiry.
-    assert counts[(10_000, "")] == 10, counts
+    # The user with their companies, the active relations (none: the legal dossier is
+    # required), the company's documents, the page of establishments with their total,
+    # their documents, the counts, the previews, the clients' downloads of the shown
+    # documents; then the summary: the next expiry (no type is required of
+    # establishments, so neither their number nor their slots in force are read).
+    assert counts[(10_000, "")] == 9, counts
 
 
 def test_dossier_export_cli_prints_the_documented_shape(app, dossier):

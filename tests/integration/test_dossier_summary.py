@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
-
-from hiveo.extensions import db
-from hiveo.models import Establishment
 from tests.helpers import login, page_text
 from tests.integration.test_dossier import dossier  # noqa: F401 (the fixture)
 
@@ -16,15 +12,13 @@ def summary(html: str) -> str:
     return html[html.index('id="summary-title"'):html.index('id="actions-title"')]
 
 
-def test_the_summary_counts_required_documents_valid_today(app, client, dossier):  # noqa: F811
-    with app.app_context():
-        establishments = db.session.scalar(
-            select(func.count(Establishment.id)).where(Establishment.company_id == dossier.acme_id))
+def test_the_summary_counts_required_documents_valid_today(client, dossier):  # noqa: F811
     login(client, dossier.bob)
     text = summary(page_text(client.get(f"/organisations/{dossier.acme}/documents")))
-    # Kbis (valid) and URSSAF (expiring) are in force; six company types plus
-    # one type per establishment are required; the BTP certificate is only pending.
-    assert f"2 / {6 + establishments}</span>" in text
+    # Acme has no active client: the legal dossier (Kbis, URSSAF, LNTE) is required.
+    # Kbis (valid) and URSSAF (expiring) are in force, LNTE is refused; the other
+    # types (the expired tax certificate, the pending BTP one) are complementary.
+    assert "2 / 3</span>" in text
     assert "documents exigés valides aujourd" in text
 
 
@@ -39,11 +33,11 @@ def test_the_summary_gives_one_next_action_per_state(client, dossier):  # noqa: 
     login(client, dossier.bob)
     text = summary(page_text(client.get(f"/organisations/{dossier.acme}/documents")))
     base = f"/organisations/{dossier.acme}/documents"
-    assert f'<a href="{base}?etat=expired">Remplacez 1 document expiré</a>' in text
     assert f'<a href="{base}?etat=expiring">Renouvelez 1 document qui expire bientôt</a>' in text
     assert (f'<a href="{base}?etat=refused">Déposez une nouvelle version de 1 document '
             "refusé</a>") in text
-    assert re.search(rf'<a href="{base}\?etat=missing">Déposez \d+ documents manquants</a>', text)
+    # The expired tax certificate and the insurance types are complementary: no action.
+    assert "etat=expired" not in text and "etat=missing" not in text
     assert "1 dépôt en cours de validation : rien à faire" in text
     assert "Le dossier est complet" not in text
 

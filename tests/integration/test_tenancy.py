@@ -70,6 +70,9 @@ ROUTES = {
     "operators.accounts": "operator",
     "operators.suspend_user": "operator",
     "operators.restore_user": "operator",
+    "clients.index": "company",
+    "clients.respond": "company_admin",
+    "clients.share": "company_admin",
 }
 # Reachable without signing in (the demo mailbox answers 404 unless the demo turns it on).
 PUBLIC_KINDS = ("public", "invitation_link", "demo")
@@ -142,8 +145,8 @@ def world(app, cast):
         db.session.commit()
         return {**client, "siren": cast.acme, "siret": "73282932000017", "document_id": document.id,
                 "foreign_id": foreign.id, "provider": "attestation_legale",
-                "action": "desactiver", "filename": "css/app.css", "run_id": run.id, **links,
-                "user_id": gus.id}
+                "action": "desactiver", "filename": "css/app.css", "run_id": run.id,
+                "answer": "accepter", **links, "user_id": gus.id}
 
 
 def _client_of(acme) -> dict:

@@ -4,8 +4,10 @@ import itertools
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
+import pytest
+
 from hiveo.dossier.catalogue import CATALOGUE, COMPANY_TYPES
-from hiveo.dossier.queries import build_slots, summarise
+from hiveo.dossier.queries import Required, build_slots, summarise
 from hiveo.dossier.states import State, document_state
 from hiveo.models import Document, Establishment
 
@@ -108,9 +110,15 @@ def _kinds():
     ]
 
 
-def test_an_establishment_summary_counts_what_its_slots_count():
+@pytest.mark.parametrize("required", [None, "clients"])
+def test_an_establishment_summary_counts_what_its_slots_count(required):
+    rules = None if required is None else Required(
+        company=frozenset({"KBIS", "INSURANCE_RC_PRO"}), everywhere=frozenset(),
+        some={"BTP_PAID_LEAVE": frozenset({7}), "INSURANCE_RC_PRO": frozenset({7})},
+        clients={}, by_default=False)
     establishment = Establishment(id=7, company_id=1, siret="73282932000074", name="Siège")
-    inherited = company_slots([doc(end=date(2026, 11, 28))])
+    inherited = {s.doc_type.code: s for s in build_slots(
+        COMPANY_TYPES, None, [doc(end=date(2026, 11, 28))], TODAY, required=rules)}
     combinations = 0
     for kbis, btp, rc in itertools.product([None, *_kinds()], [None, *_kinds()],
                                            [None, *_kinds()]):
@@ -119,11 +127,11 @@ def test_an_establishment_summary_counts_what_its_slots_count():
                                         ("INSURANCE_RC_PRO", rc), ("INSURANCE_RC_PRO", kbis))
                      if kind is not None]
         slots = build_slots(CATALOGUE.values(), establishment, documents, TODAY,
-                            company_slots=inherited)
+                            company_slots=inherited, required=rules)
         rows = [SimpleNamespace(doc_type=d.doc_type, is_current=d.is_current,
                                 review_state=d.review_state,
                                 state=document_state(d, TODAY).value) for d in documents]
-        summary = summarise(rows)
+        summary = summarise(rows, rules.of_establishment(7) if rules else None)
         assert summary.to_do == sum(1 for s in slots if s.needs_action), documents
         assert summary.pending == sum(len(s.pending) for s in slots)
         combinations += 1

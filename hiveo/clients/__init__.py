@@ -1,0 +1,1 @@
+"""The supplier's "Mes clients": its clients, what each requires, invitations to answer."""
