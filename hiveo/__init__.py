@@ -66,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     from .organisations import cli as organisations_cli
     from .organisations.views import bp as organisations_bp
     from .review.views import bp as review_bp
+    from .suppliers.views import bp as suppliers_bp
     from .sync import cli as sync_cli
     from .sync.views import bp as sync_bp
 
@@ -77,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(mail_bp)
     app.register_blueprint(members_bp)
     app.register_blueprint(establishments_bp)
+    app.register_blueprint(suppliers_bp)
     auth_cli.register(app)
     organisations_cli.register(app)
     documents_cli.register(app)

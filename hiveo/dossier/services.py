@@ -538,7 +538,8 @@ def add_current_bulk(company_id: int, rows: list[dict], stored: StoredFile) -> N
     """Insert many validated documents into empty slots at once (benchmarks, large tests).
 
     Each row gives doc_type, establishment_id (or None), issue_date and
-    optionally validity_end; all share one stored file. The slots must be
+    optionally validity_end, and company_id when it is another company's
+    (many suppliers at once); all share one stored file. The slots must be
     empty: the unique slot key refuses a second current document, so this
     fast path cannot bend the rules, only fail on them.
     """
@@ -548,8 +549,9 @@ def add_current_bulk(company_id: int, rows: list[dict], stored: StoredFile) -> N
         spec = CATALOGUE[row["doc_type"]]
         issue = row["issue_date"]
         end = row.get("validity_end")
+        owner = row.get("company_id", company_id)
         values.append({
-            "company_id": company_id,
+            "company_id": owner,
             "establishment_id": row.get("establishment_id"),
             "doc_type": spec.code,
             "source": Source.MANUAL.value,
@@ -565,7 +567,7 @@ def add_current_bulk(company_id: int, rows: list[dict], stored: StoredFile) -> N
             "reviewed_at": now,
             "is_current": True,
             "current_slot": None if spec.multi else slot_key(
-                company_id, row.get("establishment_id"), spec.code),
+                owner, row.get("establishment_id"), spec.code),
         })
     for start in range(0, len(values), 1000):
         db.session.execute(insert(Document), values[start:start + 1000])

@@ -56,6 +56,10 @@ ROUTES = {
     "establishments.edit": "company_admin",
     "establishments.close": "company_admin",
     "mail.demo_mailbox": "demo",
+    "suppliers.index": "signed_in",
+    "suppliers.list": "client",
+    "suppliers.export_csv": "client",
+    "suppliers.export_xlsx": "client",
 }
 # Reachable without signing in (the demo mailbox answers 404 unless the demo turns it on).
 PUBLIC_KINDS = ("public", "invitation_link", "demo")
