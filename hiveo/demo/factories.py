@@ -198,7 +198,7 @@ def add_suppliers_bulk(client: Company, count: int, *, today: date,
         rows = [{"siren": siren, "name": f"{label} {start + first + index:05d}"}
                 for index, siren in enumerate(chunk)]
         inserted = dict(db.session.execute(
-            insert(Company).returning(Company.siren, Company.id), rows).tuples().all())
+            insert(Company).returning(Company.siren, Company.id), rows).all())
         ids += [inserted[siren] for siren in chunk]
     establishments = []
     for index, (company_id, siren) in enumerate(zip(ids, sirens, strict=True)):

@@ -24,7 +24,7 @@ from ..core.text import plural
 from ..dossier.states import sql_dates
 from ..extensions import db
 from ..models import Company, Establishment, Relation, RelationState
-from ..organisations.services import Page, fold, like_escape
+from ..organisations.services import Page, like_escape
 from .compliance import never_deposited, next_expiry, unmet_count
 
 # The choices of the "Afficher" filter: value in the URL → label.
@@ -199,11 +199,10 @@ def _search_conditions(query: str) -> list[ColumnElement[bool]]:
                                    Establishment.siret.like(prefix, escape="\\")),
                     code)]
     conditions: list[ColumnElement[bool]] = []
+    # Each word in the name or the code; lower() folds case (SQLite: ASCII letters only).
     for word in text.split()[:8]:
-        pattern = f"%{like_escape(word.casefold())}%"
-        folded = f"%{like_escape(fold(word))}%"
+        pattern = f"%{like_escape(word.lower())}%"
         conditions.append(or_(func.lower(Company.name).like(pattern, escape="\\"),
-                              func.lower(Company.name).like(folded, escape="\\"),
                               Relation.supplier_code.ilike(pattern, escape="\\")))
     return conditions
 
