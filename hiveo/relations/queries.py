@@ -311,9 +311,10 @@ def suppliers_page(client: Company, today: date, filters: SupplierFilters | None
 
 
 def supplier_rows(client: Company, today: date, filters: SupplierFilters | None = None,
-                  sort: SupplierSort | None = None, limit: int = EXPORT_ROW_CAP
+                  sort: SupplierSort | None = None, limit: int | None = None
                   ) -> list[SupplierRow]:
-    """Every row of the list (for the exports), up to `limit`, in one statement."""
+    """Every row of the list (for the exports), up to `limit` (EXPORT_ROW_CAP), in one statement."""
     statement, _ = _rows_statement(client, today, filters or SupplierFilters(),
                                    sort or SupplierSort())
-    return [_row(row) for row in db.session.execute(statement.limit(limit), sql_dates(today))]
+    statement = statement.limit(EXPORT_ROW_CAP if limit is None else limit)
+    return [_row(row) for row in db.session.execute(statement, sql_dates(today))]

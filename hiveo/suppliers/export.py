@@ -14,16 +14,24 @@ from flask import make_response
 from werkzeug.wrappers import Response
 
 from ..core.clock import PARIS
-from ..core.text import format_date
+from ..core.text import NNBSP, format_date, typo_fr
 from ..models import Company
+from ..relations import queries
 from ..relations.compliance import compliance_label
-from ..relations.queries import EXPORT_ROW_CAP, SupplierRow
+from ..relations.queries import SupplierRow
 from ..relations.services import state_label
 
 HEADERS = ["Fournisseur", "SIREN", "Code fournisseur", "Catégorie", "État", "Conformité",
            "Prochaine échéance", "Dernière modification"]
-CAPPED = (f"Export limité aux {EXPORT_ROW_CAP} premières lignes : "
-          "filtrez la liste pour exporter le reste.")
+
+
+def capped(rows: list[SupplierRow]) -> str | None:
+    """The last line of an export that reached the cap, else None."""
+    if len(rows) < queries.EXPORT_ROW_CAP:
+        return None
+    count = f"{queries.EXPORT_ROW_CAP:,}".replace(",", NNBSP)
+    return typo_fr(f"Export limité aux {count} premières lignes : "
+                   "filtrez la liste pour exporter le reste.")
 
 
 def compliance_text(row: SupplierRow) -> str:
@@ -55,8 +63,8 @@ def csv_text(rows: list[SupplierRow]) -> str:
                          state_label(row.state), compliance_text(row),
                          format_date(row.next_expiry),
                          _local(row.changed_at).strftime("%d/%m/%Y %H:%M")])
-    if len(rows) >= EXPORT_ROW_CAP:
-        writer.writerow([CAPPED])
+    if note := capped(rows):
+        writer.writerow([note])
     return buffer.getvalue()
 
 
@@ -91,8 +99,8 @@ def xlsx_bytes(company: Company, rows: list[SupplierRow]) -> bytes:
         changed.number_format = "DD/MM/YYYY HH:MM"
         sheet.append([row.name, row.siren, row.supplier_code or "", row.category,
                       state_label(row.state), compliance_text(row), expiry, changed])
-    if len(rows) >= EXPORT_ROW_CAP:
-        sheet.append([CAPPED])
+    if note := capped(rows):
+        sheet.append([note])
     buffer = io.BytesIO()
     workbook.properties.title = f"Fournisseurs de {company.name}"
     workbook.save(buffer)

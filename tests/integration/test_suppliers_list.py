@@ -402,3 +402,20 @@ def test_the_bulk_factory_makes_suppliers_in_every_state(app):
         counts = supplier_counts(client, TODAY)
     assert (counts.total, counts.compliant, counts.non_compliant, counts.invited,
             counts.suspended) == (12, 3, 3, 3, 3)
+
+
+def test_an_export_that_reaches_the_cap_says_so_in_its_last_line(app, world, monkeypatch):
+    from openpyxl import load_workbook
+
+    from hiveo.relations import queries
+
+    monkeypatch.setattr(queries, "EXPORT_ROW_CAP", 3)
+    client = app.test_client()
+    login(client, "dan@example.com")
+    rows = list(csv.reader(io.StringIO(
+        client.get(_path(world, "", ".csv")).get_data().decode("utf-8-sig")), delimiter=";"))
+    assert len(rows) == 1 + 3 + 1
+    assert rows[-1][0].startswith("Export limité aux 3 premières lignes")
+    sheet = load_workbook(io.BytesIO(client.get(_path(world, "", ".xlsx")).get_data())).active
+    assert [row[0] for row in sheet.iter_rows(values_only=True)][-1].startswith(
+        "Export limité aux 3")
