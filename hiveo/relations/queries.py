@@ -159,7 +159,7 @@ class SupplierCounts:
 
 def supplier_counts(client: Company, today: date) -> SupplierCounts:
     """The counts header, in one aggregate statement over the client's relations."""
-    per_relation = (select(Relation.state.label("state"), unmet_count().label("unmet"))
+    per_relation = (select(Relation.state.label("state"), _active_unmet().label("unmet"))
                     .where(Relation.client_id == client.id).subquery())
     state, unmet = per_relation.c.state, per_relation.c.unmet
 
@@ -176,6 +176,12 @@ def supplier_counts(client: Company, today: date) -> SupplierCounts:
                count(state == RelationState.CLOSED.value)).select_from(per_relation),
         sql_dates(today)).one()
     return SupplierCounts(*(int(value) for value in row))
+
+
+def _active_unmet() -> ColumnElement[int]:
+    """unmet_count() for active relations only (the others show no badge): a CASE that
+    spares the database the compliance subqueries of invitations, suspensions, closures."""
+    return case((Relation.state == RelationState.ACTIVE.value, unmet_count()), else_=0)
 
 
 def client_categories(client: Company) -> list[str]:
@@ -260,7 +266,7 @@ def _order_by(sort: SupplierSort, unmet: Any, expiry: Any) -> list[Any]:
 
 def _rows_statement(client: Company, today: date, filters: SupplierFilters,
                     sort: SupplierSort) -> tuple[Any, list[ColumnElement[bool]]]:
-    unmet = unmet_count().label("unmet")
+    unmet = _active_unmet().label("unmet")
     expiry = next_expiry().label("next_expiry")
     where = [Relation.client_id == client.id, *_filter_conditions(filters, today)]
     statement = (
