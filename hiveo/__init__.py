@@ -71,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from .supplier_dossier.views import bp as supplier_dossier_bp
     from .supplier_invites import cli as supplier_invites_cli
     from .supplier_invites.views import bp as supplier_invites_bp
+    from .suppliers.views import bp as suppliers_bp
     from .sync import cli as sync_cli
     from .sync.views import bp as sync_bp
 
@@ -86,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(supplier_invites_bp)
     app.register_blueprint(operators_bp)
     app.register_blueprint(clients_bp)
+    app.register_blueprint(suppliers_bp)
     auth_cli.register(app)
     organisations_cli.register(app)
     documents_cli.register(app)

@@ -167,6 +167,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]
         "PDF_CHECK_TIMEOUT": env_float(env, "HIVEO_PDF_CHECK_TIMEOUT", 20.0, minimum=1.0),
         "PDF_CHECK_MEMORY_MB": env_int(env, "HIVEO_PDF_CHECK_MEMORY_MB", 512, minimum=128),
         "ESTABLISHMENTS_PER_PAGE": env_int(env, "HIVEO_ESTABLISHMENTS_PER_PAGE", 50, minimum=5),
+        "SUPPLIERS_PER_PAGE": env_int(env, "HIVEO_SUPPLIERS_PER_PAGE", 50, minimum=5),
         # E-mail (hiveo/mail): empty SMTP_URL keeps every message in the outbox.
         "SMTP_URL": _smtp_url(env),
         "SMTP_TIMEOUT": env_float(env, "HIVEO_SMTP_TIMEOUT", 10.0, minimum=0.1),

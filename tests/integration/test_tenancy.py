@@ -73,6 +73,10 @@ ROUTES = {
     "clients.index": "company",
     "clients.respond": "company_admin",
     "clients.share": "company_admin",
+    "suppliers.index": "signed_in",
+    "suppliers.list": "client",
+    "suppliers.export_csv": "client",
+    "suppliers.export_xlsx": "client",
 }
 # Reachable without signing in (the demo mailbox answers 404 unless the demo turns it on).
 PUBLIC_KINDS = ("public", "invitation_link", "demo")

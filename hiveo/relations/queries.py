@@ -1,0 +1,326 @@
+"""The client's list of suppliers ("Mes fournisseurs") and its exports, in SQL.
+
+Every figure comes from the SQL expressions of compliance.py, correlated to
+each relation: the page, its counts header and the exports cost a fixed
+number of statements whatever the number of suppliers.
+
+What the list shows: relations that are not closed (closed ones behind their
+own filter). The compliance badge is for active relations; an invitation or
+a suspension shows its state instead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..core.inputs import ascii_digits
+from ..core.text import plural
+from ..dossier.states import sql_dates
+from ..extensions import db
+from ..models import Company, Establishment, Relation, RelationState
+from ..organisations.services import Page, like_escape
+from .compliance import never_deposited, next_expiry, unmet_count
+
+# The choices of the "Afficher" filter: value in the URL → label.
+STATUS_FILTERS = {
+    "non-conformes": "Non conformes",
+    "expire-30-jours": "Expire sous 30 jours",
+    "jamais-depose": "Jamais déposé",
+    "invitations": "Invitation en attente",
+    "suspendues": "Suspendues",
+    "cloturees": "Clôturées",
+}
+EXPIRY_WINDOW_DAYS = 30
+
+# Sortable columns: value in the URL → what the header says.
+SORTS = {
+    "nom": "Fournisseur",
+    "siren": "SIREN",
+    "code": "Code fournisseur",
+    "categorie": "Catégorie",
+    "etat": "État",
+    "conformite": "Conformité",
+    "echeance": "Prochaine échéance",
+    "modification": "Dernière modification",
+}
+DEFAULT_SORT = "nom"
+
+# The exports build the whole list in memory: beyond this many rows they stop
+# (and say so in their last line), far above any client of today.
+EXPORT_ROW_CAP = 20_000
+
+
+@dataclass(frozen=True)
+class SupplierFilters:
+    """What the person asked to see: one status filter, a category, a search."""
+
+    status: str = ""
+    category: str = ""
+    query: str = ""
+
+    @classmethod
+    def from_args(cls, args: Any) -> SupplierFilters:
+        status = args.get("afficher", "")
+        return cls(status=status if status in STATUS_FILTERS else "",
+                   category=(args.get("categorie", "") or "").strip()[:80],
+                   query=(args.get("q", "") or "").strip()[:100])
+
+    def as_args(self) -> dict[str, str]:
+        """The filters as URL parameters, empty ones left out."""
+        pairs = {"afficher": self.status, "categorie": self.category, "q": self.query}
+        return {key: value for key, value in pairs.items() if value}
+
+    @property
+    def any(self) -> bool:
+        return bool(self.status or self.category or self.query)
+
+
+@dataclass(frozen=True)
+class SupplierSort:
+    column: str = DEFAULT_SORT
+    descending: bool = False
+
+    @classmethod
+    def from_args(cls, args: Any) -> SupplierSort:
+        column = args.get("tri", DEFAULT_SORT)
+        if column not in SORTS:
+            column = DEFAULT_SORT
+        return cls(column, args.get("ordre") == "desc")
+
+    def as_args(self) -> dict[str, str]:
+        pairs = {"tri": "" if self.column == DEFAULT_SORT else self.column,
+                 "ordre": "desc" if self.descending else ""}
+        return {key: value for key, value in pairs.items() if value}
+
+    def aria(self, column: str) -> str | None:
+        """The aria-sort of a column header: only the sorted column has one."""
+        if column != self.column:
+            return None
+        return "descending" if self.descending else "ascending"
+
+    def toggled(self, column: str) -> SupplierSort:
+        """The sort a click on `column`'s header asks for."""
+        if column == self.column:
+            return SupplierSort(column, not self.descending)
+        return SupplierSort(column, False)
+
+
+@dataclass(frozen=True)
+class SupplierRow:
+    relation_id: int
+    supplier_id: int
+    name: str
+    siren: str
+    supplier_code: str | None
+    category: str
+    state: str
+    unmet: int
+    next_expiry: date | None
+    changed_at: datetime
+
+    @property
+    def compliant(self) -> bool | None:
+        """True or False for an active relation; None when compliance does not apply."""
+        if self.state != RelationState.ACTIVE:
+            return None
+        return self.unmet == 0
+
+
+@dataclass(frozen=True)
+class SupplierCounts:
+    total: int = 0
+    compliant: int = 0
+    non_compliant: int = 0
+    invited: int = 0
+    suspended: int = 0
+    closed: int = 0
+
+    def parts(self) -> list[str]:
+        """The header: "132 fournisseurs · 118 conformes · …" (suspended and closed if any)."""
+        parts = [plural(self.total, "fournisseur"), plural(self.compliant, "conforme"),
+                 plural(self.non_compliant, "non conforme", "non conformes"),
+                 plural(self.invited, "invitation en attente", "invitations en attente")]
+        if self.suspended:
+            parts.append(plural(self.suspended, "suspendue"))
+        if self.closed:
+            parts.append(plural(self.closed, "clôturée"))
+        return parts
+
+    @property
+    def text(self) -> str:
+        return " · ".join(self.parts())
+
+
+def supplier_counts(client: Company, today: date) -> SupplierCounts:
+    """The counts header, in one aggregate statement over the client's relations."""
+    per_relation = (select(Relation.state.label("state"), _active_unmet().label("unmet"))
+                    .where(Relation.client_id == client.id).subquery())
+    state, unmet = per_relation.c.state, per_relation.c.unmet
+
+    def count(condition: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    active = state == RelationState.ACTIVE.value
+    row = db.session.execute(
+        select(count(state != RelationState.CLOSED.value),
+               count(and_(active, unmet == 0)),
+               count(and_(active, unmet > 0)),
+               count(state == RelationState.INVITED.value),
+               count(state == RelationState.SUSPENDED.value),
+               count(state == RelationState.CLOSED.value)).select_from(per_relation),
+        sql_dates(today)).one()
+    return SupplierCounts(*(int(value) for value in row))
+
+
+def _active_unmet() -> ColumnElement[int]:
+    """unmet_count() for active relations only (the others show no badge): a CASE that
+    spares the database the compliance subqueries of invitations, suspensions, closures."""
+    return case((Relation.state == RelationState.ACTIVE.value, unmet_count()), else_=0)
+
+
+def client_categories(client: Company) -> list[str]:
+    """The purchase categories the client used on its relations, for the filter's select."""
+    return list(db.session.scalars(
+        select(Relation.category).where(Relation.client_id == client.id, Relation.category != "")
+        .distinct().order_by(Relation.category)))
+
+
+def _search_conditions(query: str) -> list[ColumnElement[bool]]:
+    """Name words, or a SIREN / SIRET (any establishment) / supplier code."""
+    text = (query or "").strip()[:100]
+    if not text:
+        return []
+    compact = text.replace(" ", "").replace(".", "")
+    code = Relation.supplier_code.ilike(f"%{like_escape(compact)}%", escape="\\")
+    if ascii_digits(compact):
+        prefix = f"{like_escape(compact)}%"
+        return [or_(Company.siren.like(prefix, escape="\\"),
+                    exists().where(Establishment.company_id == Relation.supplier_id,
+                                   Establishment.siret.like(prefix, escape="\\")),
+                    code)]
+    conditions: list[ColumnElement[bool]] = []
+    # Each word in the name or the code; lower() folds case (SQLite: ASCII letters only).
+    for word in text.split()[:8]:
+        pattern = f"%{like_escape(word.lower())}%"
+        conditions.append(or_(func.lower(Company.name).like(pattern, escape="\\"),
+                              Relation.supplier_code.ilike(pattern, escape="\\")))
+    return conditions
+
+
+def _filter_conditions(filters: SupplierFilters, today: date) -> list[ColumnElement[bool]]:
+    state = Relation.state
+    not_closed = state != RelationState.CLOSED.value
+    conditions: list[ColumnElement[bool]] = []
+    match filters.status:
+        case "non-conformes":
+            conditions += [state == RelationState.ACTIVE.value, unmet_count() > 0]
+        case "expire-30-jours":
+            conditions += [not_closed,
+                           next_expiry() <= literal(today + timedelta(days=EXPIRY_WINDOW_DAYS))]
+        case "jamais-depose":
+            conditions += [not_closed, never_deposited()]
+        case "invitations":
+            conditions.append(state == RelationState.INVITED.value)
+        case "suspendues":
+            conditions.append(state == RelationState.SUSPENDED.value)
+        case "cloturees":
+            conditions.append(state == RelationState.CLOSED.value)
+        case _:
+            conditions.append(not_closed)
+    if filters.category:
+        conditions.append(Relation.category == filters.category)
+    return conditions + _search_conditions(filters.query)
+
+
+_STATE_ORDER = case({RelationState.INVITED.value: 1, RelationState.ACTIVE.value: 2,
+                     RelationState.SUSPENDED.value: 3, RelationState.CLOSED.value: 4},
+                    value=Relation.state, else_=5)
+
+
+def _order_by(sort: SupplierSort, unmet: Any, expiry: Any) -> list[Any]:
+    keys: dict[str, list[Any]] = {
+        "nom": [func.lower(Company.name)],
+        "siren": [Company.siren],
+        "code": [Relation.supplier_code.is_(None), Relation.supplier_code],
+        "categorie": [Relation.category == "", Relation.category],
+        "etat": [_STATE_ORDER],
+        # Active ones by their number of problems, the others after them.
+        "conformite": [Relation.state != RelationState.ACTIVE.value, unmet],
+        "echeance": [expiry.is_(None), expiry],
+        "modification": [Relation.changed_at],
+    }
+    chosen = keys[sort.column]
+    # "Empty last" flags keep their direction; the values themselves turn around.
+    ordered = [key if index == 0 and len(chosen) > 1 else
+               (key.desc() if sort.descending else key.asc())
+               for index, key in enumerate(chosen)]
+    tie = Relation.id.desc() if sort.descending else Relation.id.asc()
+    return [*ordered, func.lower(Company.name), tie]
+
+
+def _rows_statement(client: Company, today: date, filters: SupplierFilters,
+                    sort: SupplierSort) -> tuple[Any, list[ColumnElement[bool]]]:
+    unmet = _active_unmet().label("unmet")
+    expiry = next_expiry().label("next_expiry")
+    where = [Relation.client_id == client.id, *_filter_conditions(filters, today)]
+    statement = (
+        select(Relation.id.label("relation_id"), Relation.supplier_id, Company.name,
+               Company.siren, Relation.supplier_code, Relation.category, Relation.state,
+               unmet, expiry, Relation.changed_at)
+        .join(Company, Company.id == Relation.supplier_id)
+        .where(*where)
+        .order_by(*_order_by(sort, unmet, expiry)))
+    return statement, where
+
+
+def _row(values: Any) -> SupplierRow:
+    return SupplierRow(values.relation_id, values.supplier_id, values.name, values.siren,
+                       values.supplier_code, values.category, values.state,
+                       int(values.unmet or 0), values.next_expiry, values.changed_at)
+
+
+def suppliers_page(client: Company, today: date, filters: SupplierFilters | None = None,
+                   sort: SupplierSort | None = None, page: int = 1, per_page: int = 50) -> Page:
+    """One page of the client's suppliers (SupplierRow items) with the total, in one statement.
+
+    As establishments_page: the total is an uncorrelated subquery; a page past
+    the end costs a second statement for the total and a third for the last page.
+    """
+    filters, sort = filters or SupplierFilters(), sort or SupplierSort()
+    statement, where = _rows_statement(client, today, filters, sort)
+    total_column = (select(func.count(Relation.id))
+                    .join(Company, Company.id == Relation.supplier_id).where(*where)
+                    .correlate(None).scalar_subquery().label("total"))
+    statement = statement.add_columns(total_column).limit(per_page)
+    params = sql_dates(today)
+    page = max(1, page)
+    rows = db.session.execute(statement.offset((page - 1) * per_page), params).all()
+    if rows:
+        total = rows[0].total
+    elif page == 1:
+        total = 0
+    else:
+        total = db.session.scalar(
+            select(func.count(Relation.id)).join(Company, Company.id == Relation.supplier_id)
+            .where(*where), params) or 0
+        last = max(1, math.ceil(total / per_page))
+        if page > last:
+            page = last
+            rows = db.session.execute(statement.offset((page - 1) * per_page), params).all()
+    return Page([_row(row) for row in rows], total, page, per_page, filters.query)
+
+
+def supplier_rows(client: Company, today: date, filters: SupplierFilters | None = None,
+                  sort: SupplierSort | None = None, limit: int | None = None
+                  ) -> list[SupplierRow]:
+    """Every row of the list (for the exports), up to `limit` (EXPORT_ROW_CAP), in one statement."""
+    statement, _ = _rows_statement(client, today, filters or SupplierFilters(),
+                                   sort or SupplierSort())
+    statement = statement.limit(EXPORT_ROW_CAP if limit is None else limit)
+    return [_row(row) for row in db.session.execute(statement, sql_dates(today))]
