@@ -2,8 +2,8 @@
 
 The templates' own text is checked by tests/unit/test_typography.py; this renders
 the main pages, so that sentences built in Python (sync wording, form labels and
-errors, flashes) are checked too. The Documents tab is checked apart: its
-templates are being reworked elsewhere (see KNOWN_DOCUMENTS_PROBLEMS).
+errors, flashes) are checked too, on the supplier's, the client's and the
+operator's sides.
 """
 
 from __future__ import annotations
@@ -74,7 +74,10 @@ def test_a_supplier_admin_s_pages_follow_french_typography(app, client, cast, wo
              f"{sync}/reactiver", "/compte", f"{COMPANY}/membres/inviter",
              f"{COMPANY}/membres/{bob}/retirer", f"{COMPANY}/etablissements/ajouter",
              f"{COMPANY}/etablissements/{siret}/modifier",
-             f"{COMPANY}/etablissements/{siret}/fermer"]
+             f"{COMPANY}/etablissements/{siret}/fermer", f"{COMPANY}/documents",
+             f"{COMPANY}/documents/etablissements/{siret}", f"{COMPANY}/documents/deposer",
+             f"{COMPANY}/documents?etat=missing", f"{COMPANY}/documents?q=zzz",
+             f"{COMPANY}/clients"]
     for path in pages:
         assert problems(client.get(path)) == [], path
     # A run's lines in the history's disclosure, and a form sent back with its errors.
@@ -93,3 +96,34 @@ def test_an_operator_s_pages_follow_french_typography(app, client, cast, world):
     queue = client.get("/operateur/validation").get_data(as_text=True)
     document = queue.split("/operateur/documents/")[1].split('"')[0]
     assert problems(client.get(f"/operateur/documents/{document}")) == []
+
+
+def test_a_client_admin_s_pages_follow_french_typography(app, client, cast, world):
+    from hiveo.demo.factories import make_company, make_relation, make_user
+
+    with app.app_context():
+        initech = make_company("Initech Services", establishments=1)
+        dan = make_user("dan@example.com", name="Dan Donneur", profile="fast",
+                        memberships=((initech, "admin"),))
+        acme = db.session.get(Company, cast.acme_id)
+        make_relation(initech, acme, by=dan, supplier_code="ACME-1")
+        db.session.commit()
+        client_siren = initech.siren
+    login(client, "dan@example.com")
+    base = f"/organisations/{client_siren}"
+    supplier = f"{base}/fournisseurs/{ACME}"
+    for path in (f"{base}/fournisseurs", f"{base}/fournisseurs?q=zzz",
+                 f"{base}/fournisseurs/inviter", f"{base}/fournisseurs/importer",
+                 f"{base}/exigences", supplier, f"{supplier}/references",
+                 f"{supplier}/suspendre", f"{supplier}/cloturer"):
+        assert problems(client.get(path)) == [], path
+    assert problems(post(client, f"{base}/fournisseurs/inviter",
+                         {"siren": "123", "email": "x"})) == []
+    assert problems(post(client, f"{supplier}/suspendre", {"reason": ""})) == []
+
+
+def test_an_operator_s_company_pages_follow_french_typography(app, client, cast, world):
+    login(client, "olivia@example.com")
+    for path in ("/operateur/entreprises", "/operateur/entreprises/nouveau-client",
+                 "/operateur/comptes"):
+        assert problems(client.get(path)) == [], path
