@@ -65,6 +65,7 @@ def _register_blueprints(app: Flask) -> None:
     from .members.views import bp as members_bp
     from .organisations import cli as organisations_cli
     from .organisations.views import bp as organisations_bp
+    from .reminders import cli as reminders_cli
     from .review.views import bp as review_bp
     from .sync import cli as sync_cli
     from .sync.views import bp as sync_bp
@@ -82,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     documents_cli.register(app)
     sync_cli.register(app)
     mail_cli.register(app)
+    reminders_cli.register(app)
     maintenance.register(app)
     _register_demo_command(app)
 
