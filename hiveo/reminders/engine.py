@@ -314,7 +314,8 @@ def _slot_reminders(slot, today: date) -> list[tuple[str, str, str, str]]:
             else:
                 text = (f"{label} expire le {format_date(end)}, dans "
                         f"{plural(days, 'jour')} : pensez à déposer le suivant.")
-            due.append(("expired" if expired or days < 0 else "expiring",
+            # The kind follows the step, so that a step has one key whatever the day.
+            due.append(("expiring" if step in ("d-30", "d-7") else "expired",
                         f"document:{document.id}", step, text))
     elif slot.state in (State.MISSING, State.REFUSED):
         due.append(("missing", "", today.isoformat(),
@@ -348,36 +349,44 @@ def _invitation(row: Any, today: date, admins: Sequence[str], base: str,
 
 
 def _collect_clients(client_ids: list[int], today: date, out: _Collected) -> None:
-    """The digest and the "no answer" notices of a chunk of clients; stores the snapshot."""
+    """The digest and the "no answer" notices of a chunk of clients (six statements).
+
+    The first run of an ISO week stores the week's snapshot: which relations
+    are non-compliant then. The week's digest lists the relations of that
+    snapshot that were not in the previous week's and are still non-compliant:
+    every run of the week computes the same digest from the stored rows, so a
+    person the digest could not reach today gets it tomorrow.
+    """
     week = schedule.week_step(today)
     base = _base_url()
+    db.session.rollback()  # end any read transaction: this one writes
     begin_write()
     markers = {f"client:{cid}": cid for cid in client_ids}
+    now = utcnow()
+    first = _insert_ignoring_duplicates(
+        [_row(marker, "digest-run", f"company:{cid}", week, today, now)
+         for marker, cid in markers.items()])
+    _insert_ignoring_duplicates(
+        [_row(marker, "digest-nc", f"relation:{rid}", week, today, now)
+         for marker in first for rid in out.non_compliant.get(markers[marker], {})])
     previous = dict(db.session.execute(
         select(Reminder.recipient, func.max(Reminder.step))
         .where(Reminder.kind == "digest-run", Reminder.recipient.in_(markers),
                Reminder.step < week)
         .group_by(Reminder.recipient)).all())
-    was_non_compliant: dict[int, set[str]] = defaultdict(set)
-    if previous:
-        for recipient, subject in db.session.execute(
-                select(Reminder.recipient, Reminder.subject)
-                .where(Reminder.kind == "digest-nc",
-                       tuple_(Reminder.recipient, Reminder.step).in_(list(previous.items())))):
-            was_non_compliant[markers[recipient]].add(subject)
+    pairs = [(marker, week) for marker in markers] + list(previous.items())
+    this_week: dict[int, set[str]] = defaultdict(set)
+    last_week: dict[int, set[str]] = defaultdict(set)
+    for recipient, subject, step in db.session.execute(
+            select(Reminder.recipient, Reminder.subject, Reminder.step)
+            .where(Reminder.kind == "digest-nc",
+                   tuple_(Reminder.recipient, Reminder.step).in_(pairs))):
+        (this_week if step == week else last_week)[markers[recipient]].add(subject)
     people = db.session.execute(
         select(Membership.company_id, Membership.role, User.email, User.digest_opt_out)
         .join(User, User.id == Membership.user_id)
         .where(Membership.company_id.in_(client_ids), User.suspended_at.is_(None))
         .order_by(User.email)).all()
-    snapshot: list[dict[str, Any]] = []
-    now = utcnow()
-    for cid in client_ids:
-        snapshot.append(_row(f"client:{cid}", "digest-run", f"company:{cid}", week, today, now))
-        for rid in out.non_compliant.get(cid, {}):
-            snapshot.append(_row(f"client:{cid}", "digest-nc", f"relation:{rid}", week, today,
-                                 now))
-    _insert_ignoring_duplicates(snapshot)
     db.session.commit()
 
     for cid in client_ids:
@@ -385,7 +394,8 @@ def _collect_clients(client_ids: list[int], today: date, out: _Collected) -> Non
         lines = []
         for rid, (name, siren) in sorted(out.non_compliant.get(cid, {}).items(),
                                          key=lambda item: item[1][0]):
-            if f"relation:{rid}" in was_non_compliant[cid]:
+            subject = f"relation:{rid}"
+            if subject not in this_week[cid] or subject in last_week[cid]:
                 continue
             lines.append(Line(
                 "digest", client_name, f"{base}/organisations/{client_siren}/fournisseurs",
@@ -423,28 +433,21 @@ def _row(recipient: str, kind: str, subject: str, step: str, today: date, now: d
             "created_at": now}
 
 
-def _insert_ignoring_duplicates(rows: list[dict[str, Any]], *, returning: bool = False
-                                ) -> tuple[int, list[str]]:
+def _insert_ignoring_duplicates(rows: list[dict[str, Any]]) -> list[str]:
     """Insert reminder rows, skipping the keys already there (or being inserted by a
-    concurrent run, which PostgreSQL waits for). Returns (rows inserted, their recipients)."""
+    concurrent run, which PostgreSQL waits for); the recipients of the rows inserted."""
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    inserted = 0
     recipients: list[str] = []
     for start in range(0, len(rows), _ROWS_PER_INSERT):
-        statement = insert(Reminder).values(rows[start:start + _ROWS_PER_INSERT])
-        statement = statement.on_conflict_do_nothing()
-        if returning:
-            returned = list(db.session.scalars(statement.returning(Reminder.recipient)))
-            recipients.extend(returned)
-            inserted += len(returned)
-        else:
-            result = db.session.execute(statement)
-            inserted += max(getattr(result, "rowcount", 0) or 0, 0)
-    return inserted, recipients
+        statement = (insert(Reminder).values(rows[start:start + _ROWS_PER_INSERT])
+                     .on_conflict_do_nothing().returning(Reminder.recipient))
+        recipients.extend(db.session.scalars(statement))
+    return recipients
 
 
 def _write(chunk: dict[str, list[Item]], today: date, report: RunReport) -> None:
     """One transaction for a chunk of recipients: rows, messages and history together."""
+    db.session.rollback()  # end any read transaction: this one writes
     begin_write()
     keys = [item.key for items in chunk.values() for item in items if item.kind != "missing"]
     sent: set[tuple[str, str, str, str]] = set()
@@ -475,9 +478,8 @@ def _write(chunk: dict[str, list[Item]], today: date, report: RunReport) -> None
         db.session.rollback()
         return
     now = utcnow()
-    _, allowed = _insert_ignoring_duplicates(
-        [_row(recipient, "daily", "message", today.isoformat(), today, now) for recipient in due],
-        returning=True)
+    allowed = _insert_ignoring_duplicates(
+        [_row(recipient, "daily", "message", today.isoformat(), today, now) for recipient in due])
     report.recipients_deferred += len(due) - len(allowed)
     messages = {}
     for recipient in allowed:
@@ -496,7 +498,7 @@ def _write(chunk: dict[str, list[Item]], today: date, report: RunReport) -> None
                         line["kinds"].append(item.kind)
                     if recipient not in line["recipients"]:
                         line["recipients"].append(recipient)
-    inserted, _ = _insert_ignoring_duplicates(rows)
+    inserted = len(_insert_ignoring_duplicates(rows))
     record_reminders(
         (rid, {"kinds": sorted(line["kinds"]), "recipients": len(line["recipients"]),
                "day": today.isoformat()})
