@@ -34,7 +34,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Table, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
@@ -46,7 +46,7 @@ from ..dossier.queries import build_slots
 from ..dossier.states import State, document_state, sql_dates
 from ..extensions import begin_write, db
 from ..identifiers import format_siren, format_siret
-from ..mail.outbox import enqueue
+from ..mail.outbox import enqueue_many, render_message
 from ..models import (
     Company,
     Document,
@@ -438,10 +438,12 @@ def _insert_ignoring_duplicates(rows: list[dict[str, Any]]) -> list[str]:
     concurrent run, which PostgreSQL waits for); the recipients of the rows inserted."""
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     recipients: list[str] = []
+    table = Reminder.__table__
+    assert isinstance(table, Table)
+    statement = insert(table).on_conflict_do_nothing().returning(table.c.recipient)
     for start in range(0, len(rows), _ROWS_PER_INSERT):
-        statement = (insert(Reminder).values(rows[start:start + _ROWS_PER_INSERT])
-                     .on_conflict_do_nothing().returning(Reminder.recipient))
-        recipients.extend(db.session.scalars(statement))
+        # Executed with many parameter sets: one statement per page ("insertmanyvalues").
+        recipients.extend(db.session.scalars(statement, rows[start:start + _ROWS_PER_INSERT]))
     return recipients
 
 
@@ -481,16 +483,15 @@ def _write(chunk: dict[str, list[Item]], today: date, report: RunReport) -> None
     allowed = _insert_ignoring_duplicates(
         [_row(recipient, "daily", "message", today.isoformat(), today, now) for recipient in due])
     report.recipients_deferred += len(due) - len(allowed)
-    messages = {}
-    for recipient in allowed:
-        messages[recipient] = _enqueue(recipient, due[recipient], today)
-    db.session.flush()
+    drafts = {recipient: _message(recipient, due[recipient], today) for recipient in allowed}
+    ids = enqueue_many(list(drafts.values()))
+    messages = {recipient: ids[draft["message_id"]] for recipient, draft in drafts.items()}
     rows: list[dict[str, Any]] = []
     history: dict[int, dict[str, Any]] = {}
     for recipient in allowed:
         for item in due[recipient]:
             rows.append(_row(item.recipient, item.kind, item.subject, item.step, today, now,
-                             item.relation_id, messages[recipient].id))
+                             item.relation_id, messages[recipient]))
             if item.kind in HISTORY_KINDS:
                 for rid in item.relation_ids:
                     line = history.setdefault(rid, {"kinds": [], "recipients": []})
@@ -508,7 +509,7 @@ def _write(chunk: dict[str, list[Item]], today: date, report: RunReport) -> None
     report.reminders += inserted
 
 
-def _enqueue(recipient: str, items: list[Item], today: date):
+def _message(recipient: str, items: list[Item], today: date) -> dict[str, Any]:
     lines: list[Line] = []
     said: dict[str, int] = {}
     for item in items:
@@ -539,6 +540,6 @@ def _enqueue(recipient: str, items: list[Item], today: date):
                                               "points demandent votre attention"))
     else:
         subject = typo_fr("hiveo : fournisseurs devenus non conformes")
-    return enqueue("reminder", recipient, subject, "reminders", sections=sections,
+    return render_message("reminder", recipient, subject, "reminders", sections=sections,
                    legal=legal, digest=digest, today=format_date(today),
                    account_link=f"{_base_url()}/compte")
