@@ -34,8 +34,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Table, func, select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Table, func, select, text, tuple_
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
@@ -67,6 +66,7 @@ from . import schedule
 BATCH_SIZE = 200
 # Rows per INSERT statement (well under SQLite's and PostgreSQL's parameter limits).
 _ROWS_PER_INSERT = 1000
+_ITEMS_PER_WRITE = 2000
 _LIVE = (RelationState.ACTIVE.value, RelationState.INVITED.value)
 
 SECTIONS = {
@@ -165,11 +165,26 @@ def send_reminders(today: date, batch_size: int = BATCH_SIZE,
     by_recipient: dict[str, list[Item]] = defaultdict(list)
     for item in collected.items:
         by_recipient[item.recipient].append(item)
-    recipients = sorted(by_recipient)
-    for start in range(0, len(recipients), batch_size):
-        chunk = {r: by_recipient[r] for r in recipients[start:start + batch_size]}
+    for chunk in _chunks(by_recipient, batch_size):
         _write(chunk, today, report)
     return report
+
+
+def _chunks(by_recipient: dict[str, list[Item]], batch_size: int
+            ) -> Iterable[dict[str, list[Item]]]:
+    """Recipients, `batch_size` at a time and at most _ITEMS_PER_WRITE reminders a chunk
+    (the keys are looked up with one IN list: its parameters are bounded)."""
+    chunk: dict[str, list[Item]] = {}
+    items = 0
+    for recipient in sorted(by_recipient):
+        size = len(by_recipient[recipient])
+        if chunk and (len(chunk) >= batch_size or items + size > _ITEMS_PER_WRITE):
+            yield chunk
+            chunk, items = {}, 0
+        chunk[recipient] = by_recipient[recipient]
+        items += size
+    if chunk:
+        yield chunk
 
 
 # ---- Phase 1: reading ----
@@ -268,10 +283,10 @@ def _collect_suppliers(ids: list[int], today: date, out: _Collected) -> None:
                 docs = [d for d in documents.get((supplier_id, place.id if place else None), [])
                         if d.doc_type == doc_type]
                 slot = build_slots([CATALOGUE[doc_type]], place, docs, today)[0]
-                for kind, subject, step, text in _slot_reminders(slot, today):
+                for kind, subject, step, sentence in _slot_reminders(slot, today):
                     slot_key = f"{supplier_id}:{doc_type}:{place.id if place else '-'}"
                     line = Line("documents", group, link,
-                                typo_fr(f"{text} Exigé par {', '.join(clients)}."),
+                                typo_fr(f"{sentence} Exigé par {', '.join(clients)}."),
                                 slot=slot_key)
                     for email in admins[supplier_id]:
                         out.items.append(Item(email, kind, subject or f"slot:{slot_key}", step,
@@ -306,17 +321,18 @@ def _slot_reminders(slot, today: date) -> list[tuple[str, str, str, str]]:
         if step is not None:
             days = (end - today).days
             if step.startswith("expired"):
-                text = f"{label} a expiré le {format_date(end)} : déposez-en un à jour."
+                sentence = f"{label} a expiré le {format_date(end)} : déposez-en un à jour."
             elif days == 0:
-                text = f"{label} expire aujourd'hui ({format_date(end)}) : déposez-en un à jour."
+                sentence = (f"{label} expire aujourd'hui ({format_date(end)}) : "
+                            "déposez-en un à jour.")
             elif days < 0 or expired:
-                text = f"{label} a expiré le {format_date(end)} : déposez-en un à jour."
+                sentence = f"{label} a expiré le {format_date(end)} : déposez-en un à jour."
             else:
-                text = (f"{label} expire le {format_date(end)}, dans "
+                sentence = (f"{label} expire le {format_date(end)}, dans "
                         f"{plural(days, 'jour')} : pensez à déposer le suivant.")
             # The kind follows the step, so that a step has one key whatever the day.
             due.append(("expiring" if step in ("d-30", "d-7") else "expired",
-                        f"document:{document.id}", step, text))
+                        f"document:{document.id}", step, sentence))
     elif slot.state in (State.MISSING, State.REFUSED):
         due.append(("missing", "", today.isoformat(),
                     f"{label} : aucun document en vigueur, à déposer."))
@@ -406,8 +422,9 @@ def _collect_clients(client_ids: list[int], today: date, out: _Collected) -> Non
                 if company_id == cid and not opted_out:
                     out.items.append(Item(email.lower(), "digest", f"company:{cid}", week,
                                           tuple(lines)))
+    chunk_ids = set(client_ids)
     for cid, rid, name, siren, invited_on in out.unanswered:
-        if cid not in markers.values():
+        if cid not in chunk_ids:
             continue
         client_name, client_siren = out.clients[cid]
         line = Line(
@@ -433,14 +450,31 @@ def _row(recipient: str, kind: str, subject: str, step: str, today: date, now: d
             "created_at": now}
 
 
+_COLUMNS = ("recipient", "kind", "subject", "step", "relation_id", "outbox_message_id",
+            "sent_on", "created_at")
+# PostgreSQL: the rows as eight arrays, one short statement whatever their number (the
+# driver would otherwise parse a statement of thousands of parameters).
+_PG_INSERT = text(
+    "INSERT INTO reminders (" + ", ".join(_COLUMNS) + ") "
+    "SELECT * FROM unnest(CAST(:recipient AS varchar[]), CAST(:kind AS varchar[]), "
+    "CAST(:subject AS varchar[]), CAST(:step AS varchar[]), CAST(:relation_id AS integer[]), "
+    "CAST(:outbox_message_id AS integer[]), CAST(:sent_on AS date[]), "
+    "CAST(:created_at AS timestamptz[])) "
+    "ON CONFLICT DO NOTHING RETURNING recipient")
+
+
 def _insert_ignoring_duplicates(rows: list[dict[str, Any]]) -> list[str]:
     """Insert reminder rows, skipping the keys already there (or being inserted by a
     concurrent run, which PostgreSQL waits for); the recipients of the rows inserted."""
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    if not rows:
+        return []
+    if db.engine.dialect.name == "postgresql":
+        arrays = {name: [row[name] for row in rows] for name in _COLUMNS}
+        return list(db.session.scalars(_PG_INSERT, arrays))
     recipients: list[str] = []
     table = Reminder.__table__
     assert isinstance(table, Table)
-    statement = insert(table).on_conflict_do_nothing().returning(table.c.recipient)
+    statement = sqlite_insert(table).on_conflict_do_nothing().returning(table.c.recipient)
     for start in range(0, len(rows), _ROWS_PER_INSERT):
         # Executed with many parameter sets: one statement per page ("insertmanyvalues").
         recipients.extend(db.session.scalars(statement, rows[start:start + _ROWS_PER_INSERT]))
