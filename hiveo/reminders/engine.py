@@ -93,8 +93,14 @@ class RunReport:
     recipients_deferred: int = 0
 
     def summary(self) -> str:
-        return ", ".join([_count(self.messages, "courriel"), _count(self.reminders, "relance"),
-                          _count(self.suppliers, "fournisseur")])
+        parts = [_count(self.messages, "courriel"), _count(self.reminders, "relance"),
+                 _count(self.suppliers, "fournisseur")]
+        if self.recipients_deferred:
+            # Already sent a message today (an earlier run): the rest leaves tomorrow.
+            parts.append(_count(self.recipients_deferred, "destinataire") + " déjà relancé"
+                         + ("s" if self.recipients_deferred > 1 else "")
+                         + " aujourd'hui, la suite demain")
+        return ", ".join(parts)
 
 
 def _count(number: int, word: str) -> str:

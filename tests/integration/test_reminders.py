@@ -366,8 +366,9 @@ def test_a_second_run_the_same_day_keeps_new_reminders_for_the_next_day(app, cas
     with app.app_context():
         db.session.execute(Reminder.__table__.delete().where(Reminder.step == "x"))
         db.session.commit()
-    run(app, TODAY)  # the Kbis is now due, but alice had her message today
+    later = run(app, TODAY)  # the Kbis is now due, but alice had her message today
     assert len(mails(app, cast.alice)) == 1
+    assert later.summary().endswith("1 destinataire déjà relancé aujourd'hui, la suite demain")
     run(app, TODAY + timedelta(days=1))
     assert len(mails(app, cast.alice)) == 2
     assert "Extrait Kbis" in plain(mails(app, cast.alice)[1].text_body)
