@@ -197,6 +197,18 @@ def test_a_supplier_with_no_active_client_is_not_reminded(app, cast):
     assert sent(app) == []
 
 
+def test_a_suspended_account_is_not_reminded(app, cast):
+    _world(app, cast, urssaf_end=None)
+    with app.app_context():
+        from hiveo.models import utcnow
+
+        alice = db.session.scalar(select(User).where(User.email == cast.alice))
+        alice.suspended_at = utcnow()
+        db.session.commit()
+    run(app, TODAY)
+    assert sent(app, cast.alice) == []
+
+
 # ---- Pending invitations ----
 
 
