@@ -67,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     from .operators.views import bp as operators_bp
     from .organisations import cli as organisations_cli
     from .organisations.views import bp as organisations_bp
+    from .reminders import cli as reminders_cli
     from .review.views import bp as review_bp
     from .supplier_dossier.views import bp as supplier_dossier_bp
     from .supplier_invites import cli as supplier_invites_cli
@@ -94,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     sync_cli.register(app)
     mail_cli.register(app)
     supplier_invites_cli.register(app)
+    reminders_cli.register(app)
     maintenance.register(app)
     _register_demo_command(app)
 

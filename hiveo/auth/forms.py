@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 _REQUIRED = "Ce champ est obligatoire."
@@ -47,3 +47,10 @@ class EmailChangeForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A POST button with its CSRF token, and nothing else."""
+
+
+class DigestForm(FlaskForm):
+    """The client digest opt-in (legal reminders have no such switch)."""
+
+    receive = BooleanField("Recevoir chaque semaine le récapitulatif des fournisseurs devenus "
+                           "non conformes")

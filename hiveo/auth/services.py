@@ -277,6 +277,15 @@ def change_name(user: User, name: str) -> None:
     user.name = name[:120]
 
 
+def set_digest(user: User, receive: bool) -> None:
+    """Whether the user receives the weekly digest of suppliers that became non-compliant.
+
+    Only the digest can be turned off: reminders about a company's own legal
+    documents always leave (DOMAIN.md 6).
+    """
+    user.digest_opt_out = not receive
+
+
 def request_email_change(user: User, new_email: str, password: str, *, base_url: str,
                          profile: str = "default") -> str:
     """Send a confirmation link to the new address; nothing changes until it is opened."""

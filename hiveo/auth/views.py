@@ -6,14 +6,16 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask import session as flask_session
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
 
 from ..core.tenancy import landing_url, signed_in_user
 from ..extensions import db
 from ..htmx import redirect_after_post
-from ..models import TokenPurpose, User
+from ..models import Company, Membership, TokenPurpose, User
 from . import tokens
 from .forms import (
     ConfirmForm,
+    DigestForm,
     EmailChangeForm,
     ForgotPasswordForm,
     LoginForm,
@@ -35,6 +37,7 @@ from .services import (
     request_email_change,
     request_password_reset,
     reset_password,
+    set_digest,
     token_user,
 )
 
@@ -110,7 +113,9 @@ def _account_page(status: int = 200, **forms) -> tuple[str, int]:
     pending = tokens.pending_email_change(user.id)
     context = {"password_form": PasswordChangeForm(formdata=None), "name_form": NameForm(
         formdata=None, data={"name": user.name}), "email_form": EmailChangeForm(formdata=None),
-        "user": user, "pending_email": pending}
+        "user": user, "pending_email": pending,
+        "digest_form": DigestForm(formdata=None, data={"receive": not user.digest_opt_out}),
+        "follows_suppliers": _follows_suppliers(user)}
     context.update(forms)
     return render_template("auth/account.html", **context), status
 
@@ -156,6 +161,28 @@ def account_name() -> ResponseReturnValue:
             return redirect(url_for("auth.account"), code=303)
     db.session.rollback()
     return _account_page(422, name_form=form)
+
+
+def _follows_suppliers(user: User) -> bool:
+    """The user belongs to a client company: the digest section is shown."""
+    return db.session.scalar(
+        select(Membership.id).join(Company, Company.id == Membership.company_id)
+        .where(Membership.user_id == user.id, Company.is_client.is_(True)).limit(1)) is not None
+
+
+@bp.post("/compte/recapitulatif")
+@login_required
+def account_digest() -> ResponseReturnValue:
+    form = DigestForm()
+    if not form.validate_on_submit():
+        db.session.rollback()
+        return _account_page(422, digest_form=form)
+    set_digest(signed_in_user(), bool(form.receive.data))
+    db.session.commit()
+    flash("Vous recevrez le récapitulatif hebdomadaire des fournisseurs." if form.receive.data
+          else "Vous ne recevrez plus le récapitulatif hebdomadaire des fournisseurs.",
+          "success")
+    return redirect(url_for("auth.account"), code=303)
 
 
 @bp.post("/compte/adresse")

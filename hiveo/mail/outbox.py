@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, render_template
-from sqlalchemy import bindparam, event, text
+from sqlalchemy import Table, bindparam, event, insert, text
 from sqlalchemy.orm import Session
 
 from ..extensions import begin_write, db
@@ -42,6 +43,31 @@ def sender_address() -> str:
     return parseaddr(current_app.config["MAIL_FROM"])[1]
 
 
+def render_message(kind: str, recipient: str, subject: str, template: str, *,
+                   reply_to: str | None = None, **context) -> dict[str, Any]:
+    """The outbox row of one message, rendered, not yet added (see enqueue, enqueue_many).
+
+    `template` names `templates/mail/<template>.txt` and `.html`, both
+    rendered with `context` and `base_url`.
+    """
+    context = {"base_url": current_app.config["BASE_URL"], "subject": subject, **context}
+    domain = sender_address().rpartition("@")[2] or "hiveo.invalid"
+    now = utcnow()
+    return {
+        "kind": kind,
+        "recipient": recipient,
+        "subject": subject[:200],
+        "text_body": render_template(f"mail/{template}.txt", **context),
+        "html_body": render_template(f"mail/{template}.html", **context),
+        "reply_to": reply_to,
+        "message_id": make_msgid(domain=domain),
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
 def enqueue(kind: str, recipient: str, subject: str, template: str, *,
             reply_to: str | None = None, **context) -> OutboxMessage:
     """Add a message to the current transaction; it leaves only if that commits.
@@ -49,23 +75,29 @@ def enqueue(kind: str, recipient: str, subject: str, template: str, *,
     `template` names `templates/mail/<template>.txt` and `.html`, both
     rendered with `context` and `base_url`.
     """
-    context = {"base_url": current_app.config["BASE_URL"], "subject": subject, **context}
-    domain = sender_address().rpartition("@")[2] or "hiveo.invalid"
-    message = OutboxMessage(
-        kind=kind,
-        recipient=recipient,
-        subject=subject[:200],
-        text_body=render_template(f"mail/{template}.txt", **context),
-        html_body=render_template(f"mail/{template}.html", **context),
-        reply_to=reply_to,
-        message_id=make_msgid(domain=domain),
-        status=OutboxStatus.PENDING.value,
-        attempts=0,
-        next_attempt_at=utcnow(),
-    )
+    message = OutboxMessage(**render_message(kind, recipient, subject, template,
+                                             reply_to=reply_to, **context))
     db.session.add(message)
     db.session.info[_WRITTEN] = True
     return message
+
+
+def enqueue_many(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Add many rendered messages (render_message) in one statement per thousand.
+
+    For batch jobs (the reminder run): the ORM would insert them one by one on
+    SQLite. Returns each message's id by its Message-ID.
+    """
+    ids: dict[str, int] = {}
+    table = OutboxMessage.__table__
+    assert isinstance(table, Table)
+    for start in range(0, len(rows), 1000):
+        statement = insert(table).returning(table.c.message_id, table.c.id)
+        for row in db.session.execute(statement, rows[start:start + 1000]):
+            ids[str(row.message_id)] = int(row.id)
+    if rows:
+        db.session.info[_WRITTEN] = True
+    return ids
 
 
 def build_email(message: OutboxMessage) -> EmailMessage:

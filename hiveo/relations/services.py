@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from ..dossier.catalogue import CATALOGUE
 from ..extensions import db
@@ -102,6 +102,21 @@ def record(relation: Relation, user: User | None, action: str, *, reason: str | 
     db.session.add(event)
     relation.changed_at = utcnow()
     return event
+
+
+def record_reminders(lines: Iterable[tuple[int, dict[str, Any]]]) -> int:
+    """"Relance envoyée" lines for many relations, in one statement (the reminder run).
+
+    Unlike record(), a reminder changes nothing either side made: the
+    relation's `changed_at` (its "last change") stays as it was.
+    """
+    now = utcnow()
+    rows = [{"relation_id": relation_id, "user_id": None, "action": "reminder",
+             "reason": None, "details": details, "created_at": now}
+            for relation_id, details in lines]
+    if rows:
+        db.session.execute(insert(RelationEvent), rows)
+    return len(rows)
 
 
 def lock_relation(relation_id: int) -> Relation:

@@ -31,7 +31,7 @@ def test_accept_an_invitation_in_a_dialog(watched_page, live_server, world):
     page = watched_page
     sign_in(page, live_server.url, "sophie@example.com")
     page.goto(live_server.url + "/organisations/732829320/clients")
-    expect(page.get_by_text("Audit qualité en cours")).to_be_visible()
+    expect(page.get_by_text("Audit qualité en cours", exact=True)).to_be_visible()
     assert axe_violations(page) == []
     page.get_by_role("button", name=re.compile("^Accepter")).click()
     dialog = page.get_by_role("dialog")

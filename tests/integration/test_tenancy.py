@@ -44,6 +44,7 @@ ROUTES = {
     "auth.email_confirm": "public",
     "auth.account_name": "signed_in",
     "auth.email_change": "signed_in",
+    "auth.account_digest": "signed_in",
     "members.accept": "invitation_link",
     "members.invite_member": "company_admin",
     "members.invite_page": "company_admin",
