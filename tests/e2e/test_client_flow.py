@@ -6,9 +6,7 @@ accepts the client on "Mes clients" and uploads the one missing document; an ope
 validates it; the client sees the supplier "conforme" on "Mes fournisseurs" and
 downloads its dossier as a ZIP. axe-core checks each page when JavaScript runs.
 
-The pages come from several branches (URL plan in the issue 16 brief); until they are
-all merged this module skips itself (`REQUIRED_ENDPOINTS` below), and the lead removes
-that guard after the merge. Selectors are roles, labels and the shared French labels.
+Selectors are roles, labels and the shared French labels of the client pages.
 """
 
 from __future__ import annotations
@@ -37,17 +35,6 @@ SUPPLIER_NAME = "Plomberie Moderne Lyonnaise"
 CONTACT = "lea.fontaine@plomberie-moderne.example"
 CONTACT_PASSWORD = "une phrase de passe solide"
 
-# The endpoints of the URL plan this flow walks through (issue 16 brief).
-REQUIRED_ENDPOINTS = (
-    "suppliers.list",
-    "supplier_invites.invite",
-    "clients.index",
-    "clients.respond",
-    "supplier_dossier.detail",
-    "supplier_dossier.zip",
-)
-
-
 @pytest.fixture
 def live_overrides(mail_server):
     return {"SMTP_URL": mail_server.url}
@@ -55,10 +42,6 @@ def live_overrides(mail_server):
 
 @pytest.fixture
 def world(live_app, live_server):
-    missing = [name for name in REQUIRED_ENDPOINTS if name not in live_app.view_functions]
-    if missing:
-        pytest.skip("the client pages are not all merged yet (missing: "
-                    + ", ".join(missing) + ")")
     live_app.config["BASE_URL"] = live_server.url
     with live_app.app_context():
         client = make_company(CLIENT_NAME, siren=CLIENT, establishments=1)

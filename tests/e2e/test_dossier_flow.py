@@ -66,7 +66,7 @@ def test_upload_review_and_see_it_valid(watched_page, live_server, world, tmp_pa
     fake.write_bytes(pdfs.png_bytes())
     fill_upload(page, fake)
     dialog.get_by_role("button", name="Déposer").click()
-    expect(dialog.get_by_text("n'est pas un PDF", exact=False).first).to_be_visible()
+    expect(dialog.get_by_text("n\u2019est pas un PDF").first).to_be_visible()
     fill_upload(page, pdf)
     dialog.get_by_role("button", name="Déposer").click()
     expect(page.get_by_text("Il est en cours de validation")).to_be_visible()
