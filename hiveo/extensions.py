@@ -81,6 +81,18 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock(connection) else "BEGIN")
 
 
+def configure_postgresql(engine: Engine) -> None:
+    """No JIT compilation: the portal's statements are short, and PostgreSQL's JIT,
+    triggered by the cost estimate of a list over thousands of suppliers, spent more
+    time compiling (about 190 ms measured) than the statement took to run."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET jit = off")
+        dbapi_connection.commit()
+
+
 def init_extensions(app: Flask, render_migration_item: Callable[..., str | bool]) -> None:
     db.init_app(app)
     migrate.init_app(
@@ -97,3 +109,5 @@ def init_extensions(app: Flask, render_migration_item: Callable[..., str | bool]
         engine = db.engine
         if engine.dialect.name == "sqlite":
             configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        elif engine.dialect.name == "postgresql":
+            configure_postgresql(engine)

@@ -173,14 +173,15 @@ def add_suppliers_bulk(client: Company, count: int, *, today: date,
     legal dossier valid on `today`), "expiring" (the same, the URSSAF
     attestation ending within 30 days), "missing" (no URSSAF attestation) or
     "none" (nothing ever deposited). Supplier codes are "F00001"... from
-    `start`. Relations are inserted as rows (no history events): a fast path
-    for tests, the demo and the benchmark, with the shapes the services make.
-    Returns the relations' ids.
+    `start`. Built on the bulk helpers of hiveo/demo/bulk.py (relations with
+    the history lines their transitions write): a fast path for tests and the
+    benchmark. Returns the relations' ids, in row order.
     """
-    from datetime import UTC, datetime, time, timedelta
+    from datetime import timedelta
 
     from ..models import Relation, RelationState
     from ..relations.requirements import ensure_default_requirements
+    from .bulk import add_companies_bulk, add_relations_bulk
 
     client.is_client = True
     ensure_default_requirements(client)
@@ -192,61 +193,37 @@ def add_suppliers_bulk(client: Company, count: int, *, today: date,
             batch.append(base + luhn.calc_check_digit(base))
         taken = set(db.session.scalars(select(Company.siren).where(Company.siren.in_(batch))))
         sirens += [siren for siren in batch if siren not in taken]
-    ids: list[int] = []
-    for first in range(0, count, 1000):
-        chunk = sirens[first:first + 1000]
-        rows = [{"siren": siren, "name": f"{label} {start + first + index:05d}"}
-                for index, siren in enumerate(chunk)]
-        inserted = dict(db.session.execute(
-            insert(Company).returning(Company.siren, Company.id), rows).all())
-        ids += [inserted[siren] for siren in chunk]
-    establishments = []
-    for index, (company_id, siren) in enumerate(zip(ids, sirens, strict=True)):
-        street, postal_code, city = ADDRESSES[index % len(ADDRESSES)]
-        siret = make_siret(siren, 1)
-        name = f"{label} {start + index:05d} {city}"
-        establishments.append({"company_id": company_id, "siret": siret, "name": name,
-                               "address": street, "postal_code": postal_code, "city": city,
-                               "search_text": search_text_for(name, siret, postal_code, city)})
-    for first in range(0, count, 1000):
-        db.session.execute(insert(Establishment), establishments[first:first + 1000])
-    moment = datetime.combine(today, time(8, 0), tzinfo=UTC)
-    relations = []
+    ids = add_companies_bulk([(siren, f"{label} {start + index:05d}")
+                              for index, siren in enumerate(sirens)])
+    reasons = {RelationState.SUSPENDED: "Contrat en pause", RelationState.CLOSED: "Contrat terminé"}
+    rows = []
+    for index, siren in enumerate(sirens):
+        state = RelationState(states[index % len(states)])
+        rows.append({"supplier_id": ids[siren], "state": state, "state_reason": reasons.get(state),
+                     "supplier_code": f"F{start + index:05d}",
+                     "category": categories[index % len(categories)],
+                     "contact_email": f"contact{start + index}@fournisseur.example"})
+    add_relations_bulk(client, rows)
     documents: list[dict] = []
     issued = today - timedelta(days=20)
-    for index, company_id in enumerate(ids):
-        state = RelationState(states[index % len(states)])
-        relations.append({
-            "client_id": client.id, "supplier_id": company_id, "state": state.value,
-            "state_reason": {RelationState.SUSPENDED: "Contrat en pause",
-                             RelationState.CLOSED: "Contrat terminé"}.get(state),
-            "supplier_code": f"F{start + index:05d}",
-            "category": categories[index % len(categories)],
-            "contact_email": f"contact{start + index}@fournisseur.example",
-            "invited_at": moment, "state_changed_at": moment, "changed_at": moment,
-            "created_at": moment,
-            "accepted_at": None if state == RelationState.INVITED else moment,
-        })
+    for index, siren in enumerate(sirens):
         dossier = dossiers[index % len(dossiers)]
         for doc_type in LEGAL_DOSSIER:
             if dossier == "none" or (dossier == "missing" and doc_type == "URSSAF_VIGILANCE"):
                 continue
             end = (today + timedelta(days=10)
                    if dossier == "expiring" and doc_type == "URSSAF_VIGILANCE" else None)
-            documents.append({"company_id": company_id, "doc_type": doc_type,
+            documents.append({"company_id": ids[siren], "doc_type": doc_type,
                               "establishment_id": None, "issue_date": issued,
                               "validity_end": end})
-    relation_ids: list[int] = []
-    for first in range(0, count, 1000):
-        relation_ids += db.session.scalars(
-            insert(Relation).returning(Relation.id, sort_by_parameter_order=True),
-            relations[first:first + 1000]).all()
     if documents:
         from ..dossier.services import add_current_bulk
         from ..dossier.storage import storage
         from .pdfgen import make_pdf
 
         stored = storage().save_chunks([make_pdf("Document", [client.name])])
-        add_current_bulk(ids[0], documents, stored)
+        add_current_bulk(client.id, documents, stored)
     db.session.flush()
-    return relation_ids
+    relation_of = dict(db.session.execute(
+        select(Relation.supplier_id, Relation.id).where(Relation.client_id == client.id)).all())
+    return [relation_of[ids[siren]] for siren in sirens]

@@ -25,7 +25,7 @@ from ..dossier.states import sql_dates
 from ..extensions import db
 from ..models import Company, Establishment, Relation, RelationState
 from ..organisations.services import Page, like_escape
-from .compliance import never_deposited, next_expiry, unmet_count
+from .compliance import compliance_figures, never_deposited
 
 # The choices of the "Afficher" filter: value in the URL → label.
 STATUS_FILTERS = {
@@ -159,8 +159,9 @@ class SupplierCounts:
 
 def supplier_counts(client: Company, today: date) -> SupplierCounts:
     """The counts header, in one aggregate statement over the client's relations."""
-    per_relation = (select(Relation.state.label("state"), _active_unmet().label("unmet"))
-                    .where(Relation.client_id == client.id).subquery())
+    figures = compliance_figures(Relation.client_id == client.id)
+    per_relation = (select(Relation.state.label("state"), figures.c.unmet)
+                    .join(figures, figures.c.relation_id == Relation.id).subquery())
     state, unmet = per_relation.c.state, per_relation.c.unmet
 
     def count(condition: ColumnElement[bool]) -> Any:
@@ -176,12 +177,6 @@ def supplier_counts(client: Company, today: date) -> SupplierCounts:
                count(state == RelationState.CLOSED.value)).select_from(per_relation),
         sql_dates(today)).one()
     return SupplierCounts(*(int(value) for value in row))
-
-
-def _active_unmet() -> ColumnElement[int]:
-    """unmet_count() for active relations only (the others show no badge): a CASE that
-    spares the database the compliance subqueries of invitations, suspensions, closures."""
-    return case((Relation.state == RelationState.ACTIVE.value, unmet_count()), else_=0)
 
 
 def client_categories(client: Company) -> list[str]:
@@ -213,16 +208,18 @@ def _search_conditions(query: str) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _filter_conditions(filters: SupplierFilters, today: date) -> list[ColumnElement[bool]]:
+def _filter_conditions(filters: SupplierFilters, today: date, figures: Any
+                       ) -> list[ColumnElement[bool]]:
     state = Relation.state
     not_closed = state != RelationState.CLOSED.value
     conditions: list[ColumnElement[bool]] = []
     match filters.status:
         case "non-conformes":
-            conditions += [state == RelationState.ACTIVE.value, unmet_count() > 0]
+            conditions += [state == RelationState.ACTIVE.value, figures.c.unmet > 0]
         case "expire-30-jours":
             conditions += [not_closed,
-                           next_expiry() <= literal(today + timedelta(days=EXPIRY_WINDOW_DAYS))]
+                           figures.c.next_expiry
+                           <= literal(today + timedelta(days=EXPIRY_WINDOW_DAYS))]
         case "jamais-depose":
             conditions += [not_closed, never_deposited()]
         case "invitations":
@@ -265,18 +262,20 @@ def _order_by(sort: SupplierSort, unmet: Any, expiry: Any) -> list[Any]:
 
 
 def _rows_statement(client: Company, today: date, filters: SupplierFilters,
-                    sort: SupplierSort) -> tuple[Any, list[ColumnElement[bool]]]:
-    unmet = _active_unmet().label("unmet")
-    expiry = next_expiry().label("next_expiry")
-    where = [Relation.client_id == client.id, *_filter_conditions(filters, today)]
-    statement = (
+                    sort: SupplierSort) -> Any:
+    figures = compliance_figures(Relation.client_id == client.id)
+    # Only active relations get a badge: the others count no problem.
+    unmet = case((Relation.state == RelationState.ACTIVE.value, figures.c.unmet),
+                 else_=0).label("unmet")
+    expiry = figures.c.next_expiry.label("next_expiry")
+    return (
         select(Relation.id.label("relation_id"), Relation.supplier_id, Company.name,
                Company.siren, Relation.supplier_code, Relation.category, Relation.state,
                unmet, expiry, Relation.changed_at)
         .join(Company, Company.id == Relation.supplier_id)
-        .where(*where)
+        .join(figures, figures.c.relation_id == Relation.id)
+        .where(Relation.client_id == client.id, *_filter_conditions(filters, today, figures))
         .order_by(*_order_by(sort, unmet, expiry)))
-    return statement, where
 
 
 def _row(values: Any) -> SupplierRow:
@@ -289,15 +288,13 @@ def suppliers_page(client: Company, today: date, filters: SupplierFilters | None
                    sort: SupplierSort | None = None, page: int = 1, per_page: int = 50) -> Page:
     """One page of the client's suppliers (SupplierRow items) with the total, in one statement.
 
-    As establishments_page: the total is an uncorrelated subquery; a page past
-    the end costs a second statement for the total and a third for the last page.
+    The total is a window count over the filtered rows, so the compliance
+    figures are computed once; a page past the end costs a second statement
+    for the total and a third for the last page.
     """
     filters, sort = filters or SupplierFilters(), sort or SupplierSort()
-    statement, where = _rows_statement(client, today, filters, sort)
-    total_column = (select(func.count(Relation.id))
-                    .join(Company, Company.id == Relation.supplier_id).where(*where)
-                    .correlate(None).scalar_subquery().label("total"))
-    statement = statement.add_columns(total_column).limit(per_page)
+    base = _rows_statement(client, today, filters, sort)
+    statement = base.add_columns(func.count().over().label("total")).limit(per_page)
     params = sql_dates(today)
     page = max(1, page)
     rows = db.session.execute(statement.offset((page - 1) * per_page), params).all()
@@ -307,8 +304,7 @@ def suppliers_page(client: Company, today: date, filters: SupplierFilters | None
         total = 0
     else:
         total = db.session.scalar(
-            select(func.count(Relation.id)).join(Company, Company.id == Relation.supplier_id)
-            .where(*where), params) or 0
+            select(func.count()).select_from(base.order_by(None).subquery()), params) or 0
         last = max(1, math.ceil(total / per_page))
         if page > last:
             page = last
@@ -320,7 +316,7 @@ def supplier_rows(client: Company, today: date, filters: SupplierFilters | None 
                   sort: SupplierSort | None = None, limit: int | None = None
                   ) -> list[SupplierRow]:
     """Every row of the list (for the exports), up to `limit` (EXPORT_ROW_CAP), in one statement."""
-    statement, _ = _rows_statement(client, today, filters or SupplierFilters(),
-                                   sort or SupplierSort())
+    statement = _rows_statement(client, today, filters or SupplierFilters(),
+                                sort or SupplierSort())
     statement = statement.limit(EXPORT_ROW_CAP if limit is None else limit)
     return [_row(row) for row in db.session.execute(statement, sql_dates(today))]

@@ -58,7 +58,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..relations.compliance import unmet_count
+from ..relations.compliance import compliance_figures
 from ..relations.requirements import suppliers_requirements
 from ..relations.services import record_reminders
 from . import schedule
@@ -222,15 +222,18 @@ def _paris_day(moment: datetime) -> date:
 def _collect_suppliers(ids: list[int], today: date, out: _Collected) -> None:
     """What the suppliers of one batch must be told: eight statements at most."""
     client, supplier = aliased(Company), aliased(Company)
+    live = (Relation.supplier_id.in_(ids), Relation.state.in_(_LIVE))
+    figures = compliance_figures(*live)
     relations = db.session.execute(
         select(Relation.id, Relation.client_id, Relation.supplier_id, Relation.state,
                Relation.invited_at, Relation.contact_email,
                client.name.label("client_name"), client.siren.label("client_siren"),
                supplier.name.label("supplier_name"), supplier.siren.label("supplier_siren"),
-               unmet_count().label("unmet"))
+               figures.c.unmet)
+        .join(figures, figures.c.relation_id == Relation.id)
         .join(client, client.id == Relation.client_id)
         .join(supplier, supplier.id == Relation.supplier_id)
-        .where(Relation.supplier_id.in_(ids), Relation.state.in_(_LIVE))
+        .where(*live)
         .order_by(Relation.id), sql_dates(today)).all()
     requirements = suppliers_requirements(ids)
     types = {t for r in requirements.values() if not r.by_default for t in r.types}

@@ -18,13 +18,7 @@ from hiveo.dossier.services import refuse_document
 from hiveo.dossier.states import State, sql_dates
 from hiveo.extensions import db
 from hiveo.models import Company, Establishment, Relation
-from hiveo.relations.compliance import (
-    compliant_condition,
-    never_deposited,
-    next_expiry,
-    relation_compliance,
-    unmet_count,
-)
+from hiveo.relations.compliance import compliance_figures, never_deposited, relation_compliance
 from hiveo.relations.requirements import Rule, set_requirements, supplier_requirements
 from hiveo.relations.services import set_scope
 from tests.conftest import TODAY
@@ -49,9 +43,11 @@ def _complete(company, *, vigilance_end: date, **kwargs):
 
 
 def _sql(relation_ids: list[int], today: date = TODAY) -> dict[int, tuple]:
+    figures = compliance_figures(Relation.id.in_(relation_ids))
     rows = db.session.execute(
-        select(Relation.id, unmet_count(), compliant_condition(), next_expiry(),
-               never_deposited()).where(Relation.id.in_(relation_ids)), sql_dates(today))
+        select(Relation.id, figures.c.unmet, figures.c.unmet == 0, figures.c.next_expiry,
+               never_deposited()).join(figures, figures.c.relation_id == Relation.id),
+        sql_dates(today))
     return {row[0]: tuple(row[1:]) for row in rows}
 
 

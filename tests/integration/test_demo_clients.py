@@ -13,7 +13,7 @@ from hiveo.demo.load import accounts_text, load_demo
 from hiveo.dossier.states import State, sql_dates
 from hiveo.extensions import db
 from hiveo.models import Company, Relation, RelationEvent
-from hiveo.relations.compliance import next_expiry, relation_compliance, unmet_count
+from hiveo.relations.compliance import compliance_figures, relation_compliance
 from hiveo.relations.requirements import client_rules
 from hiveo.relations.services import shared_types
 from tests.conftest import TODAY
@@ -53,9 +53,10 @@ def test_the_big_client_follows_more_than_150_suppliers_in_every_state(demo):
 def test_the_list_query_sees_compliant_and_non_compliant_suppliers_with_their_reasons(demo):
     with demo.app_context():
         client = company_id(FONCIERE.siren)
+        figures = compliance_figures(Relation.client_id == client, Relation.state == "active")
         rows = db.session.execute(
-            select(Relation, unmet_count().label("unmet"), next_expiry().label("expiry"))
-            .where(Relation.client_id == client, Relation.state == "active"),
+            select(Relation, figures.c.unmet, figures.c.next_expiry.label("expiry"))
+            .join(figures, figures.c.relation_id == Relation.id),
             sql_dates(TODAY)).all()
         compliant = [row for row in rows if row.unmet == 0]
         assert len(compliant) >= 60 and len(rows) - len(compliant) >= 40
@@ -73,9 +74,9 @@ def test_the_list_query_sees_compliant_and_non_compliant_suppliers_with_their_re
 
 def test_the_python_and_sql_compliance_agree_on_every_generated_supplier(demo):
     with demo.app_context():
+        figures = compliance_figures(Relation.client_id == company_id(FONCIERE.siren))
         rows = db.session.execute(
-            select(Relation, unmet_count().label("unmet"))
-            .where(Relation.client_id == company_id(FONCIERE.siren)),
+            select(Relation, figures.c.unmet).join(figures, figures.c.relation_id == Relation.id),
             sql_dates(TODAY)).all()
         for row in rows:
             assert relation_compliance(row.Relation, TODAY).compliant == (row.unmet == 0)
