@@ -9,20 +9,12 @@ console guard; the e2e tests keep the guard strict on the same pages (test_exper
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
-from stdnum import luhn
 
-from hiveo.demo.bulk import add_companies_bulk, add_relations_bulk
-from hiveo.demo.factories import add_documents_bulk, make_company, make_relation, make_user
-from hiveo.extensions import db
-from hiveo.models import Company
-from tests.conftest import TODAY
-from tests.e2e.test_experience import ACME, AL, build_world, sign_in
+from tests.e2e.test_experience import ACME, AL, build_client_world, build_world, sign_in
 
 OUT = Path(os.environ.get("HIVEO_SCREENSHOTS", "docs/screenshots"))
 
@@ -49,37 +41,6 @@ CLIENT_SHOTS = (
 )
 
 
-def build_client_world(app, globex_siren: str) -> dict:
-    """A client following Acme (active), Globex (invited, Marie answers) and eight more."""
-    with app.app_context():
-        acme = db.session.scalar(select(Company).where(Company.siren == ACME))
-        globex = db.session.scalar(select(Company).where(Company.siren == globex_siren))
-        client = make_company("Initech Immobilier", establishments=1)
-        dan = make_user("dan@example.com", name="Dan Client", profile="fast",
-                        memberships=((client, "admin"),))
-        make_relation(client, acme, by=dan, supplier_code="F-0001", category="Nettoyage",
-                      contact_email="marie@example.com")
-        make_relation(client, globex, state="invited", by=dan, contact_email="marie@example.com")
-        names = ("Plomberie Bertrand", "Électricité Roux", "Peinture Vincent", "Jardins Morel",
-                 "Sécurité Girard", "Ascenseurs André", "Propreté Mercier", "Couverture Blanc")
-        sirens = [base + luhn.calc_check_digit(base)
-                  for base in (f"6000{number:04d}" for number in range(1, len(names) + 1))]
-        ids = add_companies_bulk(list(zip(sirens, names, strict=True)))
-        states = ("active", "active", "active", "invited", "suspended", "closed", "active",
-                  "active")
-        add_relations_bulk(client, [
-            {"supplier_id": ids[siren], "state": state, "supplier_code": f"F-{number + 2:04d}",
-             "state_reason": "Contrat en pause" if state in ("suspended", "closed") else None}
-            for number, (siren, state) in enumerate(zip(ids, states, strict=True))], by=dan)
-        # Some of them conforme (one expiring soon): the legal dossier on the tests' TODAY.
-        ages = {"KBIS": 20, "URSSAF_VIGILANCE": 40, "LNTE": 30}
-        add_documents_bulk(client, [
-            {"company_id": ids[siren], "doc_type": doc_type,
-             "issue_date": TODAY - timedelta(days=170 if (siren, doc_type) == (
-                 sirens[2], "URSSAF_VIGILANCE") else days)}
-            for siren in (*sirens[:3], sirens[6]) for doc_type, days in ages.items()])
-        db.session.commit()
-        return {"client": client.siren}
 
 
 @pytest.fixture
