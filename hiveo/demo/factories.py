@@ -138,15 +138,20 @@ def add_documents_bulk(company: Company, rows: list[dict], *, content: bytes | N
 def make_relation(client: Company, supplier: Company, *, state: str = "active",
                   by: User | None = None, reason: str = "", supplier_code: str | None = None,
                   category: str = "", contact_email: str | None = None,
-                  establishments: tuple[Establishment, ...] = ()):
-    """A relation in `state`, through the same transitions a person would make."""
+                  establishments: tuple[Establishment, ...] = (),
+                  accepted_by: User | None = None):
+    """A relation in `state`, through the same transitions a person would make.
+
+    `by` is the client's user who invites (and suspends or closes);
+    `accepted_by` the supplier's user who accepts (None: not named).
+    """
     from ..relations import services as relations
 
     relation, _ = relations.open_relation(
         client, supplier, by, contact_email=contact_email, establishments=establishments,
         references=relations.References(supplier_code=supplier_code, category=category))
     if state in ("active", "suspended"):
-        relations.accept(relation, by)
+        relations.accept(relation, accepted_by)
     if state == "suspended":
         relations.suspend(relation, by, reason or "Contrat en pause")
     elif state == "closed":

@@ -85,7 +85,9 @@ def world(app, cast) -> World:
                   memberships=((initech, "member"),))
         frank = make_user("frank@example.com", name="Frank Ailleurs", profile="fast",
                           memberships=((hooli, "admin"),))
-        relation = make_relation(initech, acme, by=dan, supplier_code="ACME-1")
+        alice = db.session.scalar(select(User).where(User.email == "alice@example.com"))
+        relation = make_relation(initech, acme, by=dan, supplier_code="ACME-1",
+                                 accepted_by=alice)
         relations.update_references(relation, dan, relations.References(
             supplier_code="ACME-1", contract_ref="C-INITECH-7"))
         hooli_relation = make_relation(hooli, acme, by=frank, supplier_code="HOOLI-SECRET")
@@ -182,7 +184,7 @@ def test_the_history_shows_both_sides_actions(app, client, world):
     login(client, "erin@example.com")
     text = _text(client.get(world.page))
     assert "Invitation envoyée par Dan Donneur" in text
-    assert "Invitation acceptée par Dan Donneur" in text
+    assert "Invitation acceptée par Alice Admin" in text
     assert "Références modifiées par Dan Donneur" in text
     assert "Documents partagés modifiés" in text
 
