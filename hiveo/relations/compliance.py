@@ -155,9 +155,11 @@ def compliance_figures(*relation_conditions: ColumnElement[bool]) -> Subquery:
     """Per relation matching `relation_conditions`: `unmet`, the number of its required
     slots not in force, and `next_expiry`, the earliest end of a required document in force.
 
-    Joins and anti-joins over the whole set of relations at once (no subquery run
-    once per relation): a client's 5,000 suppliers cost one pass over their rules,
-    documents and establishments. Join it on `relation_id`.
+    Joins over the whole set of relations at once (no subquery run once per
+    relation): a client's 5,000 suppliers cost one pass over their rules, documents
+    and establishments. Join it on `relation_id`. A multi-occurrence type counts as
+    held when one of its current documents is in force (relation_compliance() asks
+    all of them to be): the only place where the two may differ.
     """
     own_sets = (select(Requirement.client_id, Requirement.category)
                 .where(Requirement.category != "").distinct().subquery("own_sets"))

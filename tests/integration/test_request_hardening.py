@@ -17,7 +17,7 @@ VALUES = {"siren": "732829320", "siret": "73282932000017", "provider": "attestat
           "action": "desactiver", "filename": "css/app.css",
           # CSRF is checked before anything else: these need not exist.
           "membership_id": 1, "invitation_id": 1, "token": "un-lien",
-          "supplier": "552100554", "relation_id": 1, "answer": "accepter"}
+          "supplier": "552100554", "relation_id": 1, "answer": "accepter", "user_id": 1}
 
 
 @pytest.fixture
