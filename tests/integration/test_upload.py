@@ -189,7 +189,7 @@ def test_a_refused_submission_keeps_its_checked_file_for_the_next_one(app, clien
                       validity_start="", validity_end="2026-09-01")
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "Fichier conservé : <strong>attestation.pdf</strong>" in html
+    assert "Fichier conservé&nbsp;: <strong>attestation.pdf</strong>" in html
     token = _kept_token(html)
     assert document_count(app) == 0
     assert stored_files(app) == []
