@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Subquery, and_, case, exists, func, or_, select, union_all
+from sqlalchemy import Select, Subquery, and_, case, exists, func, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..dossier.catalogue import CATALOGUE, Level
@@ -152,14 +152,21 @@ def _compliance(rules: list[Rule], establishments: list[Establishment],
 
 
 def compliance_figures(*relation_conditions: ColumnElement[bool]) -> Subquery:
+    """compliance_select() as a subquery named "compliance"."""
+    return compliance_select(*relation_conditions).subquery("compliance")
+
+
+def compliance_select(*relation_conditions: ColumnElement[bool]) -> Select[Any]:
     """Per relation matching `relation_conditions`: `unmet`, the number of its required
     slots not in force, and `next_expiry`, the earliest end of a required document in force.
 
-    Joins over the whole set of relations at once (no subquery run once per
-    relation): a client's 5,000 suppliers cost one pass over their rules, documents
-    and establishments. Join it on `relation_id`. A multi-occurrence type counts as
-    held when one of its current documents is in force (relation_compliance() asks
-    all of them to be): the only place where the two may differ.
+    Set-based, with no lookup run once per relation or per slot: what the
+    suppliers hold in force is gathered once per (place, type), then every
+    required slot of every relation is joined to it, so a client's 5,000
+    suppliers cost one pass over their documents, rules and establishments.
+    Join it on `relation_id`. A multi-occurrence type counts as held when one of
+    its current documents is in force (relation_compliance() asks all of them
+    to be): the only place where the two may differ.
     """
     own_sets = (select(Requirement.client_id, Requirement.category)
                 .where(Requirement.category != "").distinct().subquery("own_sets"))
@@ -176,44 +183,54 @@ def compliance_figures(*relation_conditions: ColumnElement[bool]) -> Subquery:
         .cte("relation"))
     rules = and_(Requirement.client_id == relation.c.client_id,
                  Requirement.category == relation.c.rule_set)
+    suppliers = select(relation.c.supplier_id)
+
+    def held(place: Any, name: str) -> Subquery:
+        """Per (place, type) of these suppliers: the earliest end of a document in force."""
+        return (select(place.label("place_id"), Document.doc_type,
+                       func.min(Document.effective_end).label("end"))
+                .where(Document.company_id.in_(suppliers), in_force_condition(),
+                       Document.establishment_id.is_(None) if place is Document.company_id
+                       else Document.establishment_id.is_not(None))
+                .group_by(place, Document.doc_type)
+                .subquery(name))
 
     def covered(establishment_id: Any) -> ColumnElement[bool]:
         return or_(~relation.c.narrowed, exists().where(
             RelationEstablishment.relation_id == relation.c.relation_id,
             RelationEstablishment.establishment_id == establishment_id))
 
-    # Every required slot of every relation, with the documents in force that fill it
-    # (none: one row with no document). One pass gives both figures.
+    # Every required slot of every relation, with the end of what fills it in force
+    # (NULL `held`: nothing does). One pass gives both figures.
+    company_held = held(Document.company_id, "company_held")
     company_slots = (
         select(relation.c.relation_id, Requirement.id.label("rule_id"),
-               Document.id.label("document_id"), Document.effective_end.label("end"))
+               company_held.c.place_id.label("held"), company_held.c.end)
         .select_from(relation)
         .join(Requirement, and_(rules, Requirement.level == Level.COMPANY.value))
-        .outerjoin(Document, and_(Document.company_id == relation.c.supplier_id,
-                                  Document.establishment_id.is_(None),
-                                  Document.doc_type == Requirement.doc_type,
-                                  in_force_condition())))
+        .outerjoin(company_held, and_(company_held.c.place_id == relation.c.supplier_id,
+                                      company_held.c.doc_type == Requirement.doc_type)))
+    establishment_held = held(Document.establishment_id, "establishment_held")
     establishment_slots = (
         select(relation.c.relation_id, Requirement.id.label("rule_id"),
-               Document.id.label("document_id"), Document.effective_end.label("end"))
+               establishment_held.c.place_id.label("held"), establishment_held.c.end)
         .select_from(relation)
         .join(Requirement, and_(rules, Requirement.level == Level.ESTABLISHMENT.value))
         .join(Establishment, and_(Establishment.company_id == relation.c.supplier_id,
                                   Establishment.closed_at.is_(None)))
-        .outerjoin(Document, and_(Document.establishment_id == Establishment.id,
-                                  Document.doc_type == Requirement.doc_type,
-                                  in_force_condition()))
+        .outerjoin(establishment_held,
+                   and_(establishment_held.c.place_id == Establishment.id,
+                        establishment_held.c.doc_type == Requirement.doc_type))
         .where(covered(Establishment.id)))
     slots = union_all(company_slots, establishment_slots).subquery("slots")
-    empty = and_(slots.c.rule_id.is_not(None), slots.c.document_id.is_(None))
+    empty = and_(slots.c.rule_id.is_not(None), slots.c.held.is_(None))
     return (
         select(relation.c.relation_id,
                func.coalesce(func.sum(case((empty, 1), else_=0)), 0).label("unmet"),
                func.min(slots.c.end).label("next_expiry"))
         .select_from(relation)
         .outerjoin(slots, slots.c.relation_id == relation.c.relation_id)
-        .group_by(relation.c.relation_id)
-        .subquery("compliance"))
+        .group_by(relation.c.relation_id))
 
 
 def never_deposited(relation: Any = Relation) -> ColumnElement[bool]:

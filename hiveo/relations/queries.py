@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..core.inputs import ascii_digits
@@ -25,7 +25,7 @@ from ..dossier.states import sql_dates
 from ..extensions import db
 from ..models import Company, Establishment, Relation, RelationState
 from ..organisations.services import Page, like_escape
-from .compliance import compliance_figures, never_deposited
+from .compliance import compliance_figures, compliance_select, never_deposited
 
 # The choices of the "Afficher" filter: value in the URL → label.
 STATUS_FILTERS = {
@@ -159,24 +159,28 @@ class SupplierCounts:
 
 def supplier_counts(client: Company, today: date) -> SupplierCounts:
     """The counts header, in one aggregate statement over the client's relations."""
-    figures = compliance_figures(Relation.client_id == client.id)
+    counts = _counts_select(compliance_figures(Relation.client_id == client.id))
+    return SupplierCounts(*(int(value) for value in
+                            db.session.execute(counts, sql_dates(today)).one()))
+
+
+def _counts_select(figures: Any) -> Any:
+    """The six figures of the header, from the client's compliance figures."""
     per_relation = (select(Relation.state.label("state"), figures.c.unmet)
                     .join(figures, figures.c.relation_id == Relation.id).subquery())
     state, unmet = per_relation.c.state, per_relation.c.unmet
 
-    def count(condition: ColumnElement[bool]) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    def count(condition: ColumnElement[bool], name: str) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).label(name)
 
     active = state == RelationState.ACTIVE.value
-    row = db.session.execute(
-        select(count(state != RelationState.CLOSED.value),
-               count(and_(active, unmet == 0)),
-               count(and_(active, unmet > 0)),
-               count(state == RelationState.INVITED.value),
-               count(state == RelationState.SUSPENDED.value),
-               count(state == RelationState.CLOSED.value)).select_from(per_relation),
-        sql_dates(today)).one()
-    return SupplierCounts(*(int(value) for value in row))
+    return select(count(state != RelationState.CLOSED.value, "count_total"),
+                  count(and_(active, unmet == 0), "count_compliant"),
+                  count(and_(active, unmet > 0), "count_non_compliant"),
+                  count(state == RelationState.INVITED.value, "count_invited"),
+                  count(state == RelationState.SUSPENDED.value, "count_suspended"),
+                  count(state == RelationState.CLOSED.value, "count_closed")
+                  ).select_from(per_relation)
 
 
 def client_categories(client: Company) -> list[str]:
@@ -262,8 +266,9 @@ def _order_by(sort: SupplierSort, unmet: Any, expiry: Any) -> list[Any]:
 
 
 def _rows_statement(client: Company, today: date, filters: SupplierFilters,
-                    sort: SupplierSort) -> Any:
-    figures = compliance_figures(Relation.client_id == client.id)
+                    sort: SupplierSort, figures: Any = None) -> Any:
+    if figures is None:
+        figures = compliance_figures(Relation.client_id == client.id)
     # Only active relations get a badge: the others count no problem.
     unmet = case((Relation.state == RelationState.ACTIVE.value, figures.c.unmet),
                  else_=0).label("unmet")
@@ -272,9 +277,13 @@ def _rows_statement(client: Company, today: date, filters: SupplierFilters,
         select(Relation.id.label("relation_id"), Relation.supplier_id, Company.name,
                Company.siren, Relation.supplier_code, Relation.category, Relation.state,
                unmet, expiry, Relation.changed_at)
+        # From the figures (already the client's relations only) to each relation by its
+        # key: with no other way into `relations`, SQLite does not scan the figures
+        # once per relation.
+        .select_from(figures)
+        .join(Relation, Relation.id == figures.c.relation_id)
         .join(Company, Company.id == Relation.supplier_id)
-        .join(figures, figures.c.relation_id == Relation.id)
-        .where(Relation.client_id == client.id, *_filter_conditions(filters, today, figures))
+        .where(*_filter_conditions(filters, today, figures))
         .order_by(*_order_by(sort, unmet, expiry)))
 
 
@@ -292,9 +301,35 @@ def suppliers_page(client: Company, today: date, filters: SupplierFilters | None
     figures are computed once; a page past the end costs a second statement
     for the total and a third for the last page.
     """
+    return _listing(client, today, filters, sort, page, per_page, with_counts=False)[0]
+
+
+def suppliers_listing(client: Company, today: date, filters: SupplierFilters | None = None,
+                      sort: SupplierSort | None = None, page: int = 1, per_page: int = 50
+                      ) -> tuple[Page, SupplierCounts]:
+    """suppliers_page() and the counts header together, still in one statement.
+
+    The compliance figures of the client's relations are computed once, as a
+    common table that both the page and the counts read: the whole list costs
+    one pass over the suppliers' documents, not two. An empty page costs one
+    more statement, for the counts.
+    """
+    listing, counts = _listing(client, today, filters, sort, page, per_page, with_counts=True)
+    if counts is None:
+        counts = supplier_counts(client, today)
+    return listing, counts
+
+
+def _listing(client: Company, today: date, filters: SupplierFilters | None,
+             sort: SupplierSort | None, page: int, per_page: int, *, with_counts: bool
+             ) -> tuple[Page, SupplierCounts | None]:
     filters, sort = filters or SupplierFilters(), sort or SupplierSort()
-    base = _rows_statement(client, today, filters, sort)
+    figures = compliance_select(Relation.client_id == client.id).cte("compliance")
+    base = _rows_statement(client, today, filters, sort, figures)
     statement = base.add_columns(func.count().over().label("total")).limit(per_page)
+    if with_counts:
+        counts = _counts_select(figures).subquery("counts")
+        statement = statement.add_columns(*counts.c).join(counts, true())
     params = sql_dates(today)
     page = max(1, page)
     rows = db.session.execute(statement.offset((page - 1) * per_page), params).all()
@@ -309,7 +344,11 @@ def suppliers_page(client: Company, today: date, filters: SupplierFilters | None
         if page > last:
             page = last
             rows = db.session.execute(statement.offset((page - 1) * per_page), params).all()
-    return Page([_row(row) for row in rows], total, page, per_page, filters.query)
+    header = None
+    if with_counts and rows:
+        first = rows[0]
+        header = SupplierCounts(*(int(getattr(first, column.name)) for column in counts.c))
+    return Page([_row(row) for row in rows], total, page, per_page, filters.query), header
 
 
 def supplier_rows(client: Company, today: date, filters: SupplierFilters | None = None,

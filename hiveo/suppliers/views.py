@@ -29,8 +29,8 @@ from ..relations.queries import (
     SupplierRow,
     SupplierSort,
     client_categories,
-    supplier_counts,
     supplier_rows,
+    suppliers_listing,
     suppliers_page,
 )
 from ..relations.services import state_label
@@ -79,17 +79,20 @@ def supplier_list(siren: str) -> ResponseReturnValue:
         session["dossier_siren"] = access.company.siren
     today = clock.today()
     filters, sort = SupplierFilters.from_args(request.args), SupplierSort.from_args(request.args)
-    page = suppliers_page(access.company, today, filters, sort, page_number(),
-                          per_page=current_app.config["SUPPLIERS_PER_PAGE"])
+    per_page = current_app.config["SUPPLIERS_PER_PAGE"]
     context: dict[str, Any] = {
-        "access": access, "company": access.company, "page": page, "filters": filters,
+        "access": access, "company": access.company, "filters": filters,
         "sort": sort, "sorts": SORTS, "state_label": state_label, "query_string": query_string,
     }
     if is_partial():
-        return render_fragment("suppliers/_list.html", **context)
+        page = suppliers_page(access.company, today, filters, sort, page_number(), per_page)
+        return render_fragment("suppliers/_list.html", page=page, **context)
+    # The whole page: the counts header comes with the rows, in the same statement.
+    page, counts = suppliers_listing(access.company, today, filters, sort, page_number(),
+                                     per_page)
     clients = [company for company in companies_of(current_user) if company.is_client]
     return render_template(
-        "suppliers/list.html", counts=supplier_counts(access.company, today),
+        "suppliers/list.html", page=page, counts=counts,
         categories=client_categories(access.company), status_filters=STATUS_FILTERS,
         companies=clients if len(clients) > 1 else [], **context)
 
