@@ -51,7 +51,6 @@ from ..models import (
     Company,
     Establishment,
     Invitation,
-    Membership,
     Relation,
     RelationState,
     Role,
@@ -59,7 +58,14 @@ from ..models import (
     utcnow,
 )
 from ..organisations.services import OrganisationError, add_establishment, create_company
-from .services import References, RelationError, open_relation, relation_between, state_label
+from .services import (
+    References,
+    RelationError,
+    admin_addresses,
+    open_relation,
+    relation_between,
+    state_label,
+)
 
 # The form's field names (the CSV columns map onto them).
 FIELDS = ("siren", "name", "email", "supplier_code", "contract_ref", "category",
@@ -140,13 +146,6 @@ class InviteResult:
                     f"{self.invitation.email} est invité à en créer le compte.")
         return (f"{self.supplier.name} est déjà sur hiveo\u00a0: ses administrateurs "
                 "sont prévenus et doivent accepter l'invitation.")
-
-
-def _admins_of(company_id: int) -> list[str]:
-    return list(db.session.scalars(
-        select(User.email).join(Membership, Membership.user_id == User.id)
-        .where(Membership.company_id == company_id, Membership.role == Role.ADMIN.value)
-        .order_by(User.email)))
 
 
 def check_invitation(client: Company, *, identifier: str, name: str, email: str,
@@ -254,7 +253,7 @@ def _invite(client: Company, user: User, number: Identifier, supplier: Company |
     relation, _ = open_relation(client, supplier, user, references=references,
                                 establishments=[establishment] if establishment else [],
                                 contact_email=address)
-    admins = [] if created else _admins_of(supplier.id)
+    admins = [] if created else admin_addresses(supplier.id)
     invitation = None
     notified: tuple[str, ...] = ()
     if not admins:

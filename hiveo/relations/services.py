@@ -14,18 +14,22 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import delete, insert, select
 
 from ..dossier.catalogue import CATALOGUE
 from ..extensions import db
+from ..mail.outbox import enqueue
 from ..models import (
     Company,
     Establishment,
+    Membership,
     Relation,
     RelationEstablishment,
     RelationEvent,
     RelationShare,
     RelationState,
+    Role,
     User,
     utcnow,
 )
@@ -127,6 +131,43 @@ def lock_relation(relation_id: int) -> Relation:
     if relation is None:
         raise RelationError("Cette relation n'existe pas.")
     return relation
+
+
+def admin_addresses(company_id: int) -> list[str]:
+    """The e-mail addresses of a company's admins, in order."""
+    return list(db.session.scalars(
+        select(User.email).join(Membership, Membership.user_id == User.id)
+        .where(Membership.company_id == company_id, Membership.role == Role.ADMIN.value)
+        .order_by(User.email)))
+
+
+# The e-mail the supplier's admins get when the client changes the relation: subject and
+# what it means for them (templates/mail/relation_change.*). Sent through the outbox, in
+# the change's transaction: it leaves only if the change commits.
+_CHANGE_MAIL = {
+    "suspended": "{client} a suspendu sa relation avec {supplier}",
+    "closed": "{client} a clôturé sa relation avec {supplier}",
+    "reactivated": "{client} a réactivé sa relation avec {supplier}",
+    "reinvited": "{client} vous invite à nouveau à partager vos documents sur hiveo",
+}
+
+
+def _tell_supplier(relation: Relation, user: User | None, action: str,
+                   reason: str | None = None) -> None:
+    """E-mail the supplier's admins (or, with none yet, the relation's contact)."""
+    client = db.session.get(Company, relation.client_id)
+    supplier = db.session.get(Company, relation.supplier_id)
+    assert client is not None and supplier is not None
+    recipients = admin_addresses(supplier.id) or (
+        [relation.contact_email] if relation.contact_email else [])
+    base_url = str(current_app.config["BASE_URL"]).rstrip("/")
+    for recipient in recipients:
+        enqueue("relation_change", recipient,
+                _CHANGE_MAIL[action].format(client=client.name, supplier=supplier.name),
+                "relation_change", reply_to=user.email if user else None, action=action,
+                client=client.name, supplier=supplier.name,
+                actor=user.name if user else None, reason=reason,
+                link=f"{base_url}/organisations/{supplier.siren}/clients")
 
 
 def relation_between(client_id: int, supplier_id: int) -> Relation | None:
@@ -276,6 +317,7 @@ def suspend(relation: Relation, user: User | None, reason: str) -> Relation:
     checked = _reason(reason, required=True)
     _set_state(relation, RelationState.SUSPENDED, checked)
     record(relation, user, "suspended", reason=checked)
+    _tell_supplier(relation, user, "suspended", checked)
     return relation
 
 
@@ -284,6 +326,7 @@ def close(relation: Relation, user: User | None, reason: str) -> Relation:
     checked = _reason(reason, required=True)
     _set_state(relation, RelationState.CLOSED, checked)
     record(relation, user, "closed", reason=checked)
+    _tell_supplier(relation, user, "closed", checked)
     return relation
 
 
@@ -297,11 +340,13 @@ def reactivate(relation: Relation, user: User | None) -> Relation:
     if relation.state == RelationState.SUSPENDED:
         _set_state(relation, RelationState.ACTIVE, None)
         record(relation, user, "reactivated")
+        _tell_supplier(relation, user, "reactivated")
     else:
         _set_state(relation, RelationState.INVITED, None)
         relation.invited_at = utcnow()
         relation.accepted_at = None
         record(relation, user, "reinvited")
+        _tell_supplier(relation, user, "reinvited")
     return relation
 
 

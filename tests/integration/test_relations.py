@@ -183,3 +183,59 @@ def test_a_supplier_shares_only_complementary_types(app, pair):
         with pytest.raises(RelationError, match="inconnu"):
             relations.share(relation, alice, ["NOPE"])
         assert relations.shared_types(relation.id) == {"INSURANCE_RC_PRO"}
+
+
+def _mails(subject_part: str = "") -> list[tuple[str, str, str]]:
+    from hiveo.models import OutboxMessage
+
+    return [(m.recipient, m.subject, m.text_body) for m in db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "relation_change")
+        .order_by(OutboxMessage.id)) if subject_part in m.subject]
+
+
+def test_the_supplier_admins_are_mailed_each_change_the_client_makes_with_its_reason(app, pair):
+    with app.app_context():
+        client, supplier, dan, alice = _load(pair)
+        make_user("bob@example.com", profile="fast", memberships=((supplier, "admin"),))
+        make_user("carl@example.com", profile="fast", memberships=((supplier, "member"),))
+        relation, _ = relations.open_relation(client, supplier, dan,
+                                              contact_email="contact@example.com")
+        relations.accept(relation, alice)
+        assert _mails() == []
+        relations.suspend(relation, dan, "Attestation URSSAF en retard")
+        relations.reactivate(relation, dan)
+        relations.close(relation, dan, "Contrat terminé")
+        relations.reactivate(relation, dan)
+        db.session.commit()
+        mails = _mails()
+        # Each change to both admins (not the member, not the contact), in order.
+        assert [(recipient, subject) for recipient, subject, _ in mails] == [
+            (address, subject)
+            for subject in ("Initech Services a suspendu sa relation avec Acme Nettoyage",
+                            "Initech Services a réactivé sa relation avec Acme Nettoyage",
+                            "Initech Services a clôturé sa relation avec Acme Nettoyage",
+                            "Initech Services vous invite à nouveau à partager vos documents "
+                            "sur hiveo")
+            for address in ("alice@example.com", "bob@example.com")]
+        suspended, closed, reinvited = mails[0][2], mails[4][2], mails[6][2]
+        assert "Raison indiquée\u00a0: Attestation URSSAF en retard" in suspended
+        assert "Raison indiquée\u00a0: Contrat terminé" in closed
+        assert "ne voit aucun de vos documents" in reinvited
+        link = f"/organisations/{supplier.siren}/clients"
+        assert all(link in body for _, _, body in mails)
+
+
+def test_a_refused_change_mails_nobody_and_a_supplier_without_admins_has_its_contact_told(
+        app, pair):
+    with app.app_context():
+        client, supplier, dan, _alice = _load(pair)
+        newcomer = make_company("Nouvelle Entreprise")
+        relation, _ = relations.open_relation(client, newcomer, dan,
+                                              contact_email="contact@nouvelle.example")
+        with pytest.raises(RelationError):
+            relations.suspend(relation, dan, "Pas encore acceptée")
+        relations.close(relation, dan, "Plus de besoin")
+        db.session.commit()
+        assert [(r, s) for r, s, _ in _mails()] == [
+            ("contact@nouvelle.example",
+             "Initech Services a clôturé sa relation avec Nouvelle Entreprise")]
