@@ -20,7 +20,7 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..core.inputs import ascii_digits
-from ..core.text import plural
+from ..core.text import fold, fold_sql, plural
 from ..dossier.states import sql_dates
 from ..extensions import db
 from ..models import Company, Establishment, Relation, RelationState
@@ -204,11 +204,12 @@ def _search_conditions(query: str) -> list[ColumnElement[bool]]:
                                    Establishment.siret.like(prefix, escape="\\")),
                     code)]
     conditions: list[ColumnElement[bool]] = []
-    # Each word in the name or the code; lower() folds case (SQLite: ASCII letters only).
+    # Each word in the name or the code, case and accents folded ("beta" finds "Bêta").
+    name, code = fold_sql(Company.name), fold_sql(Relation.supplier_code)
     for word in text.split()[:8]:
-        pattern = f"%{like_escape(word.lower())}%"
-        conditions.append(or_(func.lower(Company.name).like(pattern, escape="\\"),
-                              Relation.supplier_code.ilike(pattern, escape="\\")))
+        pattern = f"%{like_escape(fold(word))}%"
+        conditions.append(or_(name.like(pattern, escape="\\"),
+                              code.like(pattern, escape="\\")))
     return conditions
 
 

@@ -228,7 +228,7 @@ def test_the_supplier_admins_are_mailed_each_change_the_client_makes_with_its_re
 def test_a_refused_change_mails_nobody_and_a_supplier_without_admins_has_its_contact_told(
         app, pair):
     with app.app_context():
-        client, supplier, dan, _alice = _load(pair)
+        client, _supplier, dan, _alice = _load(pair)
         newcomer = make_company("Nouvelle Entreprise")
         relation, _ = relations.open_relation(client, newcomer, dan,
                                               contact_email="contact@nouvelle.example")

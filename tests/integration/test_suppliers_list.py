@@ -182,6 +182,19 @@ def test_search_finds_a_supplier_by_name_siren_siret_or_code(app, world, key, ex
     assert _names(response) == [expected]
 
 
+@pytest.mark.parametrize(("term", "expected"), [
+    ("beta batiment", ["Bêta Bâtiment"]),
+    ("SECURITE", ["Gamma Sécurité"]),
+    ("Sécurité", ["Gamma Sécurité"]),
+    ("eta", ["Bêta Bâtiment", "Zêta Services"]),  # Êta Logistique is closed: not listed
+    ("ÊTA", ["Bêta Bâtiment", "Zêta Services"]),
+])
+def test_search_folds_case_and_accents_on_both_sides(app, world, term, expected):
+    client = app.test_client()
+    login(client, "dan@example.com")
+    assert _names(client.get(_path(world), query_string={"q": term})) == expected
+
+
 def test_a_search_without_match_says_what_to_try(app, world):
     text = page_text(_get(app, world, "?q=introuvable"))
     assert "Aucun fournisseur ne correspond à ces critères pour « introuvable »" in text
