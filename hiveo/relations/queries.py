@@ -205,11 +205,11 @@ def _search_conditions(query: str) -> list[ColumnElement[bool]]:
                     code)]
     conditions: list[ColumnElement[bool]] = []
     # Each word in the name or the code, case and accents folded ("beta" finds "Bêta").
-    name, code = fold_sql(Company.name), fold_sql(Relation.supplier_code)
+    name, folded_code = fold_sql(Company.name), fold_sql(Relation.supplier_code)
     for word in text.split()[:8]:
         pattern = f"%{like_escape(fold(word))}%"
         conditions.append(or_(name.like(pattern, escape="\\"),
-                              code.like(pattern, escape="\\")))
+                              folded_code.like(pattern, escape="\\")))
     return conditions
 
 
