@@ -109,18 +109,31 @@ def relation_rules(relation: Relation) -> list[Rule]:
     return rules_for(client_rules(relation.client_id), relation.category)
 
 
+@dataclass(frozen=True)
+class Demand:
+    """One active client's rule for a type: its level, and the establishments its
+    relation covers (None: all of them)."""
+
+    client: str
+    level: str
+    establishment_ids: set[int] | None
+
+
 @dataclass
 class RequiredType:
     """A document type some active client requires of a supplier.
 
-    `establishment_ids` None: every establishment (or the company level only);
-    otherwise the establishments some relation with that rule covers.
+    `level` and `establishment_ids` merge every client's rule (establishment if
+    any client asks it there; None: every establishment, or the company level
+    only); `demands` keeps each client's own rule, to say where each one
+    requires it (company_clients(), establishment_clients()).
     """
 
     doc_type: str
     level: str
     clients: list[str] = field(default_factory=list)
     establishment_ids: set[int] | None = None
+    demands: list[Demand] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -128,6 +141,23 @@ class RequiredType:
 
     def covers(self, establishment_id: int) -> bool:
         return self.establishment_ids is None or establishment_id in self.establishment_ids
+
+    def company_clients(self) -> list[str]:
+        """The clients that require the company's own document of this type."""
+        return _names(d for d in self.demands if d.level == Level.COMPANY)
+
+    def establishment_clients(self, establishment_id: int) -> list[str]:
+        """The clients that require this establishment's own document of this type."""
+        return _names(d for d in self.demands if d.level == Level.ESTABLISHMENT and (
+            d.establishment_ids is None or establishment_id in d.establishment_ids))
+
+
+def _names(demands: Iterable[Demand]) -> list[str]:
+    names: list[str] = []
+    for demand in demands:
+        if demand.client not in names:
+            names.append(demand.client)
+    return names
 
 
 @dataclass
@@ -208,6 +238,8 @@ def _union(relations: Sequence[Any], sets: dict[int, dict[str, list[Rule]]],
                 required.level = Level.ESTABLISHMENT.value
             if relation.name not in required.clients:
                 required.clients.append(relation.name)
+            required.demands.append(Demand(relation.name, rule.level,
+                                           None if scope is None else set(scope)))
     ordered = sorted(types.values(),
                      key=lambda t: order.index(t.doc_type) if t.doc_type in order else len(order))
     return SupplierRequirements({t.doc_type: t for t in ordered}, by_default=False)

@@ -282,13 +282,18 @@ def _collect_suppliers(ids: list[int], today: date, out: _Collected) -> None:
         group = f"{name} (SIREN {format_siren(siren)})"
         link = f"{base}/organisations/{siren}/documents"
         for doc_type, rule in required.types.items():
-            places: list[Establishment | None] = (
-                [None] if rule.level == Level.COMPANY else
-                [e for e in establishments.get(supplier_id, []) if rule.covers(e.id)])
-            clients = rule.clients
-            relation_ids = tuple(sorted(rid for client_name in clients
-                                        for rid in relations_of[supplier_id][client_name]))
-            for place in places:
+            # Each place required, with the clients that require it there: a client asking
+            # for the company's document is not named on an establishment's, and back.
+            places: list[tuple[Establishment | None, list[str]]] = [
+                (None, rule.company_clients())]
+            if rule.level == Level.ESTABLISHMENT:
+                places += [(e, rule.establishment_clients(e.id))
+                           for e in establishments.get(supplier_id, [])]
+            for place, clients in places:
+                if not clients:
+                    continue
+                relation_ids = tuple(sorted(rid for client_name in clients
+                                            for rid in relations_of[supplier_id][client_name]))
                 docs = [d for d in documents.get((supplier_id, place.id if place else None), [])
                         if d.doc_type == doc_type]
                 slot = build_slots([CATALOGUE[doc_type]], place, docs, today)[0]

@@ -185,7 +185,37 @@ def test_a_supplier_whose_relation_is_suspended_or_closed_is_not_reminded(app, c
     run(app, TODAY)
     assert sent(app) == []
     with app.app_context():
-        assert db.session.scalar(select(OutboxMessage.id)) is None
+        # (The client's change itself was mailed to the supplier: no reminder was.)
+        assert db.session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.kind == "reminder")) is None
+
+
+def test_each_place_names_only_the_clients_that_require_it_there(app, cast):
+    """Initech asks for the company's URSSAF attestation, Umbrella for one of the first
+    establishment only: two lines in all (the company's and the first establishment's
+    attestation, each naming its client; the two other establishments none)."""
+    from hiveo.models import Establishment
+    from hiveo.relations.requirements import Rule, set_requirements
+
+    _world(app, cast, urssaf_end=None)
+    with app.app_context():
+        acme = db.session.get(Company, cast.acme_id)
+        first, *_others = db.session.scalars(select(Establishment).where(
+            Establishment.company_id == cast.acme_id).order_by(Establishment.siret))
+        umbrella = make_company("Umbrella Logistique")
+        set_requirements(umbrella, "", [Rule("URSSAF_VIGILANCE", "establishment")])
+        relation = make_relation(umbrella, acme)
+        relations.set_scope(relation, None, [first])
+        db.session.commit()
+        first_siret = first.siret
+    run(app, TODAY)
+    body = plain(mails(app, "alice@example.com")[0].text_body)
+    lines = [line for line in body.splitlines() if "URSSAF" in line]
+    assert len(lines) == 2, body
+    company_line, establishment_line = sorted(lines, key=lambda line: "SIRET" in line)
+    assert company_line.endswith("Exigé par Initech Services."), company_line
+    assert first_siret[-5:] in establishment_line.replace(" ", "")
+    assert establishment_line.endswith("Exigé par Umbrella Logistique."), establishment_line
 
 
 def test_a_supplier_with_no_active_client_is_not_reminded(app, cast):
