@@ -42,6 +42,10 @@ class _RequiredType(Protocol):
     clients: list[str]
     establishment_ids: set[int] | None
 
+    def company_clients(self) -> list[str]: ...
+
+    def establishment_clients(self, establishment_id: int) -> list[str]: ...
+
 
 class _Requirements(Protocol):
     """What relations.requirements.supplier_requirements() answers."""
@@ -68,6 +72,9 @@ class Required:
     some: Mapping[str, frozenset[int]]
     clients: Mapping[str, list[str]]
     by_default: bool
+    # Who requires each type where (relations.requirements.RequiredType): the clients
+    # of the company's slot, and of an establishment's own slot.
+    types: Mapping[str, _RequiredType] = field(default_factory=dict)
 
     @classmethod
     def of(cls, requirements: _Requirements) -> Required:
@@ -85,7 +92,7 @@ class Required:
                     some[code] = frozenset(required.establishment_ids)
         return cls(frozenset(company), frozenset(everywhere), some,
                    {code: list(t.clients) for code, t in requirements.types.items()},
-                   requirements.by_default)
+                   requirements.by_default, dict(requirements.types))
 
     @classmethod
     def every_type(cls) -> Required:
@@ -107,7 +114,16 @@ class Required:
         """Some establishment must hold its own document of this type."""
         return code in self.everywhere or code in self.some
 
-    def required_by(self, code: str) -> list[str]:
+    def required_by(self, code: str, establishment_id: int | None = None) -> list[str]:
+        """The clients that require `code` of the company (`establishment_id` None) or of
+        that establishment's own slot; all who require the type where no client asks for
+        that place in particular (a company slot kept for the establishment-level ones)."""
+        required = self.types.get(code)
+        if required is not None:
+            named = (required.company_clients() if establishment_id is None
+                     else required.establishment_clients(establishment_id))
+            if named:
+                return named
         return self.clients.get(code, [])
 
     def params(self) -> dict[str, Any]:
@@ -209,7 +225,9 @@ def build_slots(
             slot.required = (required.at_company(code) if establishment is None
                              else must_own or (slot.inherited_from is not None
                                                and slot.inherited_from.required))
-            slot.required_by = required.required_by(code) if slot.required else []
+            # Who asks: for the establishment's own document, or for the company's.
+            own_place = establishment.id if must_own and establishment is not None else None
+            slot.required_by = required.required_by(code, own_place) if slot.required else []
         if len(slot.history) > 1:
             slot.history.sort(key=lambda d: d.archived_at or d.uploaded_at, reverse=True)
         slot.state = _slot_state(slot, today)

@@ -226,20 +226,20 @@ def _union(relations: Sequence[Any], sets: dict[int, dict[str, list[Rule]]],
     for relation in relations:
         scope = scopes.get(relation.id)
         for rule in rules_for(sets.get(relation.client_id, {}), relation.category):
-            required = types.get(rule.doc_type)
-            if required is None:
-                required = types[rule.doc_type] = RequiredType(
-                    rule.doc_type, rule.level,
-                    establishment_ids=None if scope is None else set(scope))
-            elif required.establishment_ids is not None:
-                required.establishment_ids = (None if scope is None
-                                              else required.establishment_ids | scope)
-            if rule.level == Level.ESTABLISHMENT:
-                required.level = Level.ESTABLISHMENT.value
+            required = types.setdefault(rule.doc_type, RequiredType(rule.doc_type, rule.level))
             if relation.name not in required.clients:
                 required.clients.append(relation.name)
             required.demands.append(Demand(relation.name, rule.level,
                                            None if scope is None else set(scope)))
+    for required in types.values():
+        # Per establishment as soon as one client asks it there, and of the establishments
+        # those clients' relations cover: a company-level demand widens nothing.
+        there = [d for d in required.demands if d.level == Level.ESTABLISHMENT]
+        required.level = (Level.ESTABLISHMENT if there else Level.COMPANY).value
+        if not there or any(d.establishment_ids is None for d in there):
+            required.establishment_ids = None
+        else:
+            required.establishment_ids = {i for d in there for i in d.establishment_ids or ()}
     ordered = sorted(types.values(),
                      key=lambda t: order.index(t.doc_type) if t.doc_type in order else len(order))
     return SupplierRequirements({t.doc_type: t for t in ordered}, by_default=False)

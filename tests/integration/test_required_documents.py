@@ -331,6 +331,38 @@ def test_a_company_type_required_of_each_establishment_is_not_covered_by_the_com
     assert "Couvert par" not in urssaf
 
 
+def test_each_slot_names_the_clients_that_require_it_there(app, client, cast):
+    """Initech asks for the company's URSSAF attestation, Chaîne Achats for the first
+    establishment's own: each slot names only its client."""
+    with app.app_context():
+        acme = _acme(cast)
+        first, second, _third = db.session.scalars(select(Establishment).where(
+            Establishment.company_id == acme.id).order_by(Establishment.siret)).all()
+        initech = make_company("Initech Services")
+        set_requirements(initech, "", [Rule("URSSAF_VIGILANCE", "company")])
+        make_relation(initech, acme)
+        chain = make_company("Chaîne Achats")
+        set_requirements(chain, "", [Rule("URSSAF_VIGILANCE", "establishment")])
+        make_relation(chain, acme, establishments=(first,))
+        sirets = first.siret, second.siret
+        db.session.commit()
+    login(client, cast.bob)
+    assert "Exigé par Initech Services" in row_of(documents(client, cast.acme),
+                                                  "vigilance URSSAF")
+    assert "Chaîne Achats" not in row_of(documents(client, cast.acme), "vigilance URSSAF")
+
+    def urssaf_row(siret: str) -> str:
+        page = page_html(client.get(
+            f"/organisations/{cast.acme}/documents/etablissements/{siret}"))
+        return text_of(next(row for row in re.findall(r"<tr class=\"slot.*?</tr>", page, re.S)
+                            if "vigilance URSSAF" in row))
+
+    own = urssaf_row(sirets[0])
+    assert "Exigé par Chaîne Achats" in own and "Initech" not in own
+    # The second establishment has no slot of its own: it stands for the company's.
+    assert "Chaîne Achats" not in urssaf_row(sirets[1])
+
+
 def test_the_complementary_group_says_why_its_types_are_optional(app, client, cast):
     login(client, cast.bob)
     assert "Le dossier légal ne les comprend pas" in complementary_part(
