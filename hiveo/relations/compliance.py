@@ -164,9 +164,8 @@ def compliance_select(*relation_conditions: ColumnElement[bool]) -> Select[Any]:
     suppliers hold in force is gathered once per (place, type), then every
     required slot of every relation is joined to it, so a client's 5,000
     suppliers cost one pass over their documents, rules and establishments.
-    Join it on `relation_id`. A multi-occurrence type counts as held when one of
-    its current documents is in force (relation_compliance() asks all of them
-    to be): the only place where the two may differ.
+    Join it on `relation_id`. Like relation_compliance(), a multi-occurrence type
+    is held when every one of its current documents is in force.
     """
     own_sets = (select(Requirement.client_id, Requirement.category)
                 .where(Requirement.category != "").distinct().subquery("own_sets"))
@@ -186,13 +185,16 @@ def compliance_select(*relation_conditions: ColumnElement[bool]) -> Select[Any]:
     suppliers = select(relation.c.supplier_id)
 
     def held(place: Any, name: str) -> Subquery:
-        """Per (place, type) of these suppliers: the earliest end of a document in force."""
+        """Per (place, type) of these suppliers whose current documents are all in force
+        (a multi-occurrence type holds several): the earliest end among them."""
         return (select(place.label("place_id"), Document.doc_type,
                        func.min(Document.effective_end).label("end"))
-                .where(Document.company_id.in_(suppliers), in_force_condition(),
+                .where(Document.company_id.in_(suppliers), Document.is_current.is_(True),
+                       Document.archived_at.is_(None),
                        Document.establishment_id.is_(None) if place is Document.company_id
                        else Document.establishment_id.is_not(None))
                 .group_by(place, Document.doc_type)
+                .having(func.min(case((in_force_condition(), 1), else_=0)) == 1)
                 .subquery(name))
 
     def covered(establishment_id: Any) -> ColumnElement[bool]:

@@ -117,6 +117,39 @@ def test_the_day_after_the_end_a_supplier_is_no_longer_compliant(app, client_com
         assert not _sql([relation.id], tomorrow)[relation.id][1]
 
 
+def test_a_multi_occurrence_type_is_held_only_while_every_current_copy_is_in_force(
+        app, client_company):
+    """Two RC Pro certificates held at once (two insurers): one ending yesterday makes the
+    requirement unmet, in Python and in SQL alike; the earliest end of those in force
+    is the next expiry."""
+    with app.app_context():
+        client = db.session.get(Company, client_company)
+        set_requirements(client, "", [Rule("KBIS", "company"),
+                                      Rule("INSURANCE_RC_PRO", "company")])
+        relations = {}
+        for name, ends in {"both in force": (TODAY + timedelta(days=20),
+                                             TODAY + timedelta(days=200)),
+                           "one expired": (TODAY - timedelta(days=1),
+                                           TODAY + timedelta(days=200))}.items():
+            supplier = make_company(f"Assuré {name}", establishments=1)
+            make_document(supplier, "KBIS", issue_date=TODAY - timedelta(days=10))
+            for end in ends:
+                make_document(supplier, "INSURANCE_RC_PRO",
+                              issue_date=TODAY - timedelta(days=300), validity_end=end)
+            relations[name] = make_relation(client, supplier)
+        db.session.commit()
+        sql = _sql([r.id for r in relations.values()])
+        for name, relation in relations.items():
+            python = relation_compliance(relation, TODAY)
+            unmet, compliant, expiry, _never = sql[relation.id]
+            assert (bool(compliant), unmet, expiry) == (
+                python.compliant, len(python.problems), python.next_expiry), name
+        assert relation_compliance(relations["both in force"], TODAY).next_expiry == (
+            TODAY + timedelta(days=20))
+        assert [p.state for p in relation_compliance(relations["one expired"],
+                                                     TODAY).problems] == [State.EXPIRED]
+
+
 def test_establishment_level_rules_ask_every_covered_establishment(app, client_company):
     with app.app_context():
         client = db.session.get(Company, client_company)
