@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from ..dossier.catalogue import CATALOGUE
 from ..extensions import db
@@ -152,9 +152,21 @@ _CHANGE_MAIL = {
 }
 
 
+# Changes mailed per relation in 24 hours: past it, a client switching a relation back and
+# forth still changes it (and its history says so), but the supplier's inbox is spared.
+MAX_CHANGE_MAILS = 4
+
+
 def _tell_supplier(relation: Relation, user: User | None, action: str,
                    reason: str | None = None) -> None:
     """E-mail the supplier's admins (or, with none yet, the relation's contact)."""
+    recent = db.session.scalar(
+        select(func.count()).select_from(RelationEvent).where(
+            RelationEvent.relation_id == relation.id,
+            RelationEvent.action.in_(tuple(_CHANGE_MAIL)),
+            RelationEvent.created_at >= utcnow() - timedelta(hours=24))) or 0
+    if recent > MAX_CHANGE_MAILS:  # this change's own line is among them
+        return
     client = db.session.get(Company, relation.client_id)
     supplier = db.session.get(Company, relation.supplier_id)
     assert client is not None and supplier is not None

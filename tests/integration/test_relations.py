@@ -239,3 +239,17 @@ def test_a_refused_change_mails_nobody_and_a_supplier_without_admins_has_its_con
         assert [(r, s) for r, s, _ in _mails()] == [
             ("contact@nouvelle.example",
              "Initech Services a clôturé sa relation avec Nouvelle Entreprise")]
+
+
+def test_a_relation_switched_back_and_forth_mails_four_changes_a_day_at_most(app, pair):
+    with app.app_context():
+        client, supplier, dan, alice = _load(pair)
+        relation, _ = relations.open_relation(client, supplier, dan)
+        relations.accept(relation, alice)
+        for _ in range(4):
+            relations.suspend(relation, dan, "Vérification en cours")
+            relations.reactivate(relation, dan)
+        db.session.commit()
+        assert len(_mails()) == relations.MAX_CHANGE_MAILS == 4
+        # Every change is still in the history both sides read.
+        assert [action for action, _ in _history(relation)].count("suspended") == 4
