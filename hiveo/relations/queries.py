@@ -26,6 +26,7 @@ from ..extensions import db
 from ..models import Company, Establishment, Relation, RelationState
 from ..organisations.services import Page, like_escape
 from .compliance import compliance_figures, compliance_select, never_deposited
+from .visibility import READABLE_STATES
 
 # The choices of the "Afficher" filter: value in the URL → label.
 STATUS_FILTERS = {
@@ -213,6 +214,13 @@ def _search_conditions(query: str) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _shown_expiry(figures: Any) -> Any:
+    """The next expiry where the client reads the supplier's dossier: none before the
+    supplier accepts, nor after closure (relations.visibility)."""
+    return case((Relation.state.in_([state.value for state in READABLE_STATES]),
+                 figures.c.next_expiry), else_=None)
+
+
 def _filter_conditions(filters: SupplierFilters, today: date, figures: Any
                        ) -> list[ColumnElement[bool]]:
     state = Relation.state
@@ -222,9 +230,8 @@ def _filter_conditions(filters: SupplierFilters, today: date, figures: Any
         case "non-conformes":
             conditions += [state == RelationState.ACTIVE.value, figures.c.unmet > 0]
         case "expire-30-jours":
-            conditions += [not_closed,
-                           figures.c.next_expiry
-                           <= literal(today + timedelta(days=EXPIRY_WINDOW_DAYS))]
+            conditions.append(_shown_expiry(figures)
+                              <= literal(today + timedelta(days=EXPIRY_WINDOW_DAYS)))
         case "jamais-depose":
             conditions += [not_closed, never_deposited()]
         case "invitations":
@@ -273,7 +280,7 @@ def _rows_statement(client: Company, today: date, filters: SupplierFilters,
     # Only active relations get a badge: the others count no problem.
     unmet = case((Relation.state == RelationState.ACTIVE.value, figures.c.unmet),
                  else_=0).label("unmet")
-    expiry = figures.c.next_expiry.label("next_expiry")
+    expiry = _shown_expiry(figures).label("next_expiry")
     return (
         select(Relation.id.label("relation_id"), Relation.supplier_id, Company.name,
                Company.siren, Relation.supplier_code, Relation.category, Relation.state,

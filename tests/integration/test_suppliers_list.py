@@ -138,6 +138,23 @@ def test_the_header_counts_every_supplier_whatever_the_page_shows(app, world, qu
             " · 1 suspendue · 1 clôturée") in text
 
 
+def test_no_expiry_is_shown_of_a_supplier_that_has_not_accepted_or_was_closed(app, world):
+    """Before acceptance and after closure the client reads nothing of the dossier, its
+    end dates included: no date in the row, the CSV or the "expire sous 30 jours" filter."""
+    with app.app_context():
+        for name in ("Epsilon Conseil", "Êta Logistique"):
+            supplier = db.session.scalar(select(Company).where(Company.siren == world[name]))
+            _dossier(supplier, urssaf_end=date(2026, 12, 10))
+        db.session.commit()
+    assert set(_names(_get(app, world, "?afficher=expire-30-jours"))) == {"Bêta Bâtiment"}
+    for query in ("?afficher=invitations", "?afficher=cloturees"):
+        assert "10/12/2026" not in page_text(_get(app, world, query))
+    client = app.test_client()
+    login(client, "dan@example.com")
+    csv_text = client.get(_path(world, "?afficher=invitations", ".csv")).get_data(as_text=True)
+    assert "Epsilon Conseil" in csv_text and "10/12/2026" not in csv_text
+
+
 def test_closed_relations_are_left_out_unless_asked_for(app, world):
     assert "Êta Logistique" not in _all_pages(app, world)
     assert _names(_get(app, world, "?afficher=cloturees")) == ["Êta Logistique"]
