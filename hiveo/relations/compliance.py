@@ -185,17 +185,24 @@ def compliance_select(*relation_conditions: ColumnElement[bool]) -> Select[Any]:
     suppliers = select(relation.c.supplier_id)
 
     def held(place: Any, name: str) -> Subquery:
-        """Per (place, type) of these suppliers whose current documents are all in force
-        (a multi-occurrence type holds several): the earliest end among them."""
+        """Per (place, type) of these suppliers: `lapsed`, how many of its current documents
+        are not in force (a multi-occurrence type holds several), and the earliest end."""
+        in_force = in_force_condition()
         return (select(place.label("place_id"), Document.doc_type,
+                       func.sum(case((in_force, 0), else_=1)).label("lapsed"),
                        func.min(Document.effective_end).label("end"))
                 .where(Document.company_id.in_(suppliers), Document.is_current.is_(True),
                        Document.archived_at.is_(None),
                        Document.establishment_id.is_(None) if place is Document.company_id
                        else Document.establishment_id.is_not(None))
                 .group_by(place, Document.doc_type)
-                .having(func.min(case((in_force_condition(), 1), else_=0)) == 1)
                 .subquery(name))
+
+    def filled(held: Subquery) -> list[Any]:
+        """The slot's place when every current document is in force (else NULL), and its end."""
+        whole = held.c.lapsed == 0
+        return [case((whole, held.c.place_id), else_=None).label("held"),
+                case((whole, held.c.end), else_=None).label("end")]
 
     def covered(establishment_id: Any) -> ColumnElement[bool]:
         return or_(~relation.c.narrowed, exists().where(
@@ -206,8 +213,7 @@ def compliance_select(*relation_conditions: ColumnElement[bool]) -> Select[Any]:
     # (NULL `held`: nothing does). One pass gives both figures.
     company_held = held(Document.company_id, "company_held")
     company_slots = (
-        select(relation.c.relation_id, Requirement.id.label("rule_id"),
-               company_held.c.place_id.label("held"), company_held.c.end)
+        select(relation.c.relation_id, Requirement.id.label("rule_id"), *filled(company_held))
         .select_from(relation)
         .join(Requirement, and_(rules, Requirement.level == Level.COMPANY.value))
         .outerjoin(company_held, and_(company_held.c.place_id == relation.c.supplier_id,
@@ -215,7 +221,7 @@ def compliance_select(*relation_conditions: ColumnElement[bool]) -> Select[Any]:
     establishment_held = held(Document.establishment_id, "establishment_held")
     establishment_slots = (
         select(relation.c.relation_id, Requirement.id.label("rule_id"),
-               establishment_held.c.place_id.label("held"), establishment_held.c.end)
+               *filled(establishment_held))
         .select_from(relation)
         .join(Requirement, and_(rules, Requirement.level == Level.ESTABLISHMENT.value))
         .join(Establishment, and_(Establishment.company_id == relation.c.supplier_id,
