@@ -100,7 +100,7 @@ def configure_postgresql(engine: Engine) -> None:
       run five times, and PostgreSQL may then switch it to a generic plan made
       without the values. For the compliance figures of 5,000 suppliers that plan
       took 300 ms where the planned one takes 30 (tests/integration/
-      test_postgresql_settings.py runs the statement past that point).
+      test_database_settings.py runs a statement past that point).
     """
 
     @event.listens_for(engine, "connect")

@@ -198,11 +198,11 @@ def compliance_select(*relation_conditions: ColumnElement[bool]) -> Select[Any]:
                 .group_by(place, Document.doc_type)
                 .subquery(name))
 
-    def filled(held: Subquery) -> list[Any]:
+    def filled(place_held: Subquery) -> list[Any]:
         """The slot's place when every current document is in force (else NULL), and its end."""
-        whole = held.c.lapsed == 0
-        return [case((whole, held.c.place_id), else_=None).label("held"),
-                case((whole, held.c.end), else_=None).label("end")]
+        whole = place_held.c.lapsed == 0
+        return [case((whole, place_held.c.place_id), else_=None).label("held"),
+                case((whole, place_held.c.end), else_=None).label("end")]
 
     def covered(establishment_id: Any) -> ColumnElement[bool]:
         return or_(~relation.c.narrowed, exists().where(
