@@ -139,9 +139,6 @@ class RequiredType:
     def label(self) -> str:
         return CATALOGUE[self.doc_type].label
 
-    def covers(self, establishment_id: int) -> bool:
-        return self.establishment_ids is None or establishment_id in self.establishment_ids
-
     def company_clients(self) -> list[str]:
         """The clients that require the company's own document of this type."""
         return _names(d for d in self.demands if d.level == Level.COMPANY)
