@@ -134,10 +134,12 @@ def lock_relation(relation_id: int) -> Relation:
 
 
 def admin_addresses(company_id: int) -> list[str]:
-    """The e-mail addresses of a company's admins, in order."""
+    """The e-mail addresses of a company's admins who can sign in (a suspended account
+    can neither read the message's page nor act on it), in order."""
     return list(db.session.scalars(
         select(User.email).join(Membership, Membership.user_id == User.id)
-        .where(Membership.company_id == company_id, Membership.role == Role.ADMIN.value)
+        .where(Membership.company_id == company_id, Membership.role == Role.ADMIN.value,
+               User.suspended_at.is_(None))
         .order_by(User.email)))
 
 

@@ -253,3 +253,18 @@ def test_a_relation_switched_back_and_forth_mails_four_changes_a_day_at_most(app
         assert len(_mails()) == relations.MAX_CHANGE_MAILS == 4
         # Every change is still in the history both sides read.
         assert [action for action, _ in _history(relation)].count("suspended") == 4
+
+
+def test_a_suspended_admin_is_not_mailed_the_clients_changes(app, pair):
+    from hiveo.models import User, utcnow
+
+    with app.app_context():
+        client, supplier, dan, alice = _load(pair)
+        bob = make_user("bob@example.com", profile="fast", memberships=((supplier, "admin"),))
+        bob.suspended_at = utcnow()
+        relation, _ = relations.open_relation(client, supplier, dan)
+        relations.accept(relation, alice)
+        relations.suspend(relation, dan, "Vérification en cours")
+        db.session.commit()
+        assert [recipient for recipient, _, _ in _mails()] == ["alice@example.com"]
+        assert db.session.get(User, bob.id).suspended_at is not None
