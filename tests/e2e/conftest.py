@@ -73,10 +73,32 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+def _closing(app):
+    """The app with every response body read and closed before the server writes it.
+
+    Werkzeug's development server skips a response's close() when the browser
+    drops the connection while it drains the request (serving.py reads the
+    socket again before closing): a static file's handle is then left to the
+    garbage collector, and its ResourceWarning fails whichever test is running.
+    Bodies here are small pages and files, so reading them whole costs nothing.
+    """
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 class LiveServer:
     def __init__(self, app):
         self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self._server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
