@@ -62,6 +62,7 @@ from .services import (
     References,
     RelationError,
     admin_addresses,
+    change_mail_allowed,
     open_relation,
     relation_between,
     state_label,
@@ -144,6 +145,11 @@ class InviteResult:
         if self.invitation is not None:
             return (f"{self.supplier.name} n'a pas encore d'administrateur\u00a0; "
                     f"{self.invitation.email} est invité à en créer le compte.")
+        if not self.notified:
+            return (f"{self.supplier.name} est déjà sur hiveo et a été réinvitée\u00a0; "
+                    "ses administrateurs ont déjà reçu plusieurs messages à son sujet "
+                    "aujourd'hui\u00a0: celui-ci ne leur est pas envoyé, l'invitation "
+                    "les attend dans «\u00a0Mes clients\u00a0».")
         return (f"{self.supplier.name} est déjà sur hiveo\u00a0: ses administrateurs "
                 "sont prévenus et doivent accepter l'invitation.")
 
@@ -259,7 +265,9 @@ def _invite(client: Company, user: User, number: Identifier, supplier: Company |
     if not admins:
         invitation = _admin_invitation(supplier, user, address, client,
                                        base_url=base_url, days=days)
-    else:
+    elif change_mail_allowed(relation):
+        # A closed relation re-invited again and again: its history says so each
+        # time, the supplier's inbox only the first MAX_CHANGE_MAILS times a day.
         recipients = admins if address in admins else [*admins, address]
         for recipient in recipients:
             _notify(recipient, client, supplier, user, relation, base_url=base_url,

@@ -159,15 +159,22 @@ _CHANGE_MAIL = {
 MAX_CHANGE_MAILS = 4
 
 
-def _tell_supplier(relation: Relation, user: User | None, action: str,
-                   reason: str | None = None) -> None:
-    """E-mail the supplier's admins (or, with none yet, the relation's contact)."""
+def change_mail_allowed(relation: Relation) -> bool:
+    """Whether the change just recorded on `relation` may still be mailed: at most
+    MAX_CHANGE_MAILS changes in 24 hours, whether the client made them with the
+    relation's buttons or re-invited through the invitation form."""
     recent = db.session.scalar(
         select(func.count()).select_from(RelationEvent).where(
             RelationEvent.relation_id == relation.id,
             RelationEvent.action.in_(tuple(_CHANGE_MAIL)),
             RelationEvent.created_at >= utcnow() - timedelta(hours=24))) or 0
-    if recent > MAX_CHANGE_MAILS:  # this change's own line is among them
+    return recent <= MAX_CHANGE_MAILS  # this change's own line is among them
+
+
+def _tell_supplier(relation: Relation, user: User | None, action: str,
+                   reason: str | None = None) -> None:
+    """E-mail the supplier's admins (or, with none yet, the relation's contact)."""
+    if not change_mail_allowed(relation):
         return
     client = db.session.get(Company, relation.client_id)
     supplier = db.session.get(Company, relation.supplier_id)

@@ -446,3 +446,31 @@ def test_the_command_line_imports_a_file_through_the_same_function(app, initech,
     member = runner.invoke(args=["suppliers", "import", initech, str(path),
                                  "--by", "erin@example.com"])
     assert member.exit_code != 0 and "n'est pas administrateur" in member.output
+
+
+def test_a_supplier_closed_and_reinvited_by_the_form_again_and_again_is_mailed_four_times_a_day(
+        app, dan, initech):
+    from hiveo.demo.factories import make_relation
+    from hiveo.relations import services as relation_services
+
+    with app.app_context():
+        client_company = db.session.scalar(select(Company).where(Company.siren == initech))
+        acme = db.session.scalar(select(Company).where(Company.siren == ACME))
+        make_relation(client_company, acme, state="closed", reason="Fin du contrat")
+        db.session.commit()
+    for _ in range(4):
+        response = invite(dan, initech, siren=ACME, email="alice@example.com")
+        assert response.status_code == 303
+        with app.app_context():
+            [relation] = list(db.session.scalars(select(Relation)))
+            relation_services.close(relation, None, "Erreur de saisie")
+            db.session.commit()
+    response = invite(dan, initech, siren=ACME, email="alice@example.com")
+    assert response.status_code == 303
+    [relation] = relations(app)
+    assert relation.state == "invited"  # the fifth invitation still reopens the relation
+    sent = [kind for kind, _recipient, _body in outbox(app)]
+    # Four re-invitations and four closures are eight changes: four are mailed.
+    assert len(sent) == relation_services.MAX_CHANGE_MAILS
+    text = page_text(dan.get(response.headers["Location"]))
+    assert "celui-ci ne leur est pas envoyé" in text
