@@ -91,7 +91,7 @@ def clients_page(supplier: Company, today: date) -> ClientsPage:
                Company.name)
         .join(Company, Company.id == RelationRow.client_id)
         .where(RelationRow.supplier_id == supplier.id)
-        .order_by(_STATE_ORDER, Company.name, RelationRow.id)).all()
+        .order_by(_STATE_ORDER, Company.name_key, RelationRow.id)).all()
     if not rows:
         return ClientsPage([], [], [])
     ids = [row.id for row in rows]

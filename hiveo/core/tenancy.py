@@ -48,7 +48,7 @@ def memberships_of(user: User) -> list[Membership]:
         ))
     else:
         memberships = list(user.memberships)
-    return sorted(memberships, key=lambda m: (m.company.name, m.company.id))
+    return sorted(memberships, key=lambda m: (m.company.name_key, m.company.id))
 
 
 def companies_of(user: User) -> list[Company]:

@@ -45,7 +45,7 @@ def sync_all() -> None:
         select(Company.id, Company.name)
         .where(or_(Company.siren.in_([demo.siren for demo in COMPANIES]),
                    Company.has_provider_links))
-        .order_by(Company.name)))
+        .order_by(Company.name_key)))
     db.session.rollback()
     for company_id, name in companies:
         for provider in configured_providers(current_app.config):

@@ -340,6 +340,6 @@ def companies_page(*, query: str = "", role: str = "", page: int = 1,
     rows = [CompanyRow(**row._mapping) for row in db.session.execute(
         select(Company.id, Company.siren, Company.name, Company.is_client,
                supplies.label("supplies"), members.label("members"), admins.label("admins"))
-        .where(*where).order_by(Company.name, Company.id)
+        .where(*where).order_by(Company.name_key, Company.id)
         .limit(per_page).offset((page - 1) * per_page))]
     return Page(rows, total, page, per_page, text)

@@ -58,7 +58,7 @@ def consultations(document_ids: Iterable[int]) -> dict[int, list[Consultation]]:
         .join(Company, Company.id == DocumentAccess.client_id)
         .where(DocumentAccess.document_id.in_(ids))
         .group_by(DocumentAccess.document_id, Company.id, Company.name)
-        .order_by(DocumentAccess.document_id, last_at.desc(), Company.name))
+        .order_by(DocumentAccess.document_id, last_at.desc(), Company.name_key))
     for document_id, name, at, times in rows:
         found.setdefault(document_id, []).append(Consultation(name, at, times))
     return found

@@ -254,7 +254,7 @@ _STATE_ORDER = case({RelationState.INVITED.value: 1, RelationState.ACTIVE.value:
 
 def _order_by(sort: SupplierSort, unmet: Any, expiry: Any) -> list[Any]:
     keys: dict[str, list[Any]] = {
-        "nom": [func.lower(Company.name)],
+        "nom": [Company.name_key],
         "siren": [Company.siren],
         "code": [Relation.supplier_code.is_(None), Relation.supplier_code],
         "categorie": [Relation.category == "", Relation.category],
@@ -270,7 +270,7 @@ def _order_by(sort: SupplierSort, unmet: Any, expiry: Any) -> list[Any]:
                (key.desc() if sort.descending else key.asc())
                for index, key in enumerate(chosen)]
     tie = Relation.id.desc() if sort.descending else Relation.id.asc()
-    return [*ordered, func.lower(Company.name), tie]
+    return [*ordered, Company.name_key, tie]
 
 
 def _rows_statement(client: Company, today: date, filters: SupplierFilters,

@@ -194,7 +194,7 @@ def suppliers_requirements(supplier_ids: Iterable[int]) -> dict[int, SupplierReq
         .join(Company, Company.id == Relation.client_id)
         .where(Relation.supplier_id.in_(ids),
                Relation.state == RelationState.ACTIVE.value)
-        .order_by(Company.name, Relation.id)).all() if ids else []
+        .order_by(Company.name_key, Relation.id)).all() if ids else []
     rule_rows = db.session.execute(
         select(Requirement.client_id, Requirement.category, Requirement.doc_type,
                Requirement.level)

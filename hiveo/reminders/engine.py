@@ -56,6 +56,7 @@ from ..models import (
     Reminder,
     Role,
     User,
+    name_key,
     utcnow,
 )
 from ..relations.compliance import compliance_figures
@@ -423,7 +424,7 @@ def _collect_clients(client_ids: list[int], today: date, out: _Collected) -> Non
         client_name, client_siren = out.clients[cid]
         lines = []
         for rid, (name, siren) in sorted(out.non_compliant.get(cid, {}).items(),
-                                         key=lambda item: item[1][0]):
+                                         key=lambda item: name_key(item[1][0])):
             subject = f"relation:{rid}"
             if subject not in this_week[cid] or subject in last_week[cid]:
                 continue

@@ -1,0 +1,86 @@
+"""Lists sort companies the way French readers do: "Électricité" with the E, not after Z.
+
+Bytes put "É" (and "é") after every ASCII letter, on SQLite and on PostgreSQL
+under the C locale; companies.name_key holds the folded name the lists sort by.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import select
+
+from hiveo import create_app
+from hiveo.core.tenancy import companies_of
+from hiveo.demo.bulk import add_companies_bulk
+from hiveo.demo.factories import make_company, make_relation, make_user
+from hiveo.extensions import db
+from hiveo.models import Company, User, name_key
+from hiveo.organisations.services import companies_page
+from hiveo.relations.queries import SupplierSort, suppliers_page
+from tests.conftest import _base_config
+
+TODAY = date(2026, 11, 29)
+SHUFFLED = ("Zénith Levage", "électricité Martin", "Delta Transports", "Ébénisterie Roux",
+            "Fournil du Coin", "Œuvres Communes", "Oasis Propreté")
+EXPECTED = ["Delta Transports", "Ébénisterie Roux", "électricité Martin", "Fournil du Coin",
+            "Oasis Propreté", "Œuvres Communes", "Zénith Levage"]
+
+
+def test_the_key_folds_case_accents_and_ligatures():
+    assert name_key("  Œuvres Ébène") == "  oeuvres ebene"
+    assert name_key("É" * 300) == "e" * 200
+
+
+def test_suppliers_sort_by_folded_name_both_ways(app):
+    with app.app_context():
+        client = make_company("Initech Services")
+        for name in SHUFFLED:
+            make_relation(client, make_company(name), state="active")
+        db.session.commit()
+        ascending = suppliers_page(client, TODAY, sort=SupplierSort("nom"), per_page=50)
+        assert [row.name for row in ascending.items] == EXPECTED
+        descending = suppliers_page(client, TODAY, sort=SupplierSort("nom", True), per_page=50)
+        assert [row.name for row in descending.items] == EXPECTED[::-1]
+
+
+def test_bulk_inserted_companies_get_their_key_too(app):
+    with app.app_context():
+        ids = add_companies_bulk([("732829320", "Éclair Nettoyage")])
+        company = db.session.get(Company, ids["732829320"])
+        assert company is not None and company.name_key == "eclair nettoyage"
+
+
+def test_the_users_companies_and_the_operators_list_sort_the_same_way(app):
+    with app.app_context():
+        companies = [make_company(name) for name in SHUFFLED]
+        user = make_user("dan@example.com", profile="fast",
+                         memberships=tuple((company, "member") for company in companies))
+        db.session.commit()
+        user = db.session.scalar(select(User).where(User.id == user.id))
+        assert [company.name for company in companies_of(user)] == EXPECTED
+        listed = companies_page(page=1, per_page=50).items
+        assert [row.name for row in listed] == EXPECTED
+
+
+def test_0011_fills_the_key_of_existing_companies_and_its_downgrade_drops_it(tmp_path):
+    url = f"sqlite:///{tmp_path / 'migrations.db'}"
+    app = create_app(_base_config(url, tmp_path / "storage"))
+    with app.app_context():
+        directory = app.config["MIGRATIONS_DIR"]
+        upgrade(directory=directory, revision="0010_sync_run_items")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO companies (siren, name, created_at, is_client) "
+                "VALUES ('732829320', 'Électricité Martin', CURRENT_TIMESTAMP, 0)"))
+        upgrade(directory=directory, revision="0011_company_name_key")
+        with db.engine.begin() as connection:
+            assert connection.scalar(sa.text("SELECT name_key FROM companies")) == (
+                "electricite martin")
+        downgrade(directory=directory, revision="0010_sync_run_items")
+        with db.engine.begin() as connection:
+            columns = {c["name"] for c in sa.inspect(connection).get_columns("companies")}
+            assert "name_key" not in columns and "name" in columns
+        db.engine.dispose()
