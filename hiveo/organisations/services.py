@@ -14,7 +14,7 @@ from ..core.audit import audit
 from ..core.inputs import ascii_digits
 from ..extensions import db
 from ..identifiers import InvalidIdentifier, format_siren, validate_siren, validate_siret
-from ..models import Company, Establishment, Membership, Relation, Role, User
+from ..models import Company, Establishment, Membership, Relation, Role, User, name_key
 from ..relations.requirements import ensure_default_requirements
 
 
@@ -326,8 +326,8 @@ def companies_page(*, query: str = "", role: str = "", page: int = 1,
     if compact and ascii_digits(compact):
         where.append(Company.siren.like(f"{like_escape(compact)}%", escape="\\"))
     elif text:
-        where.append(func.lower(Company.name).like(f"%{like_escape(text.lower())}%",
-                                                   escape="\\"))
+        # The folded name: "electricite" finds "Électricité" (models.name_key).
+        where.append(Company.name_key.like(f"%{like_escape(name_key(text))}%", escape="\\"))
     if role == "client":
         where.append(Company.is_client.is_(True))
     elif role == "supplier":

@@ -1,8 +1,10 @@
 """The client's list of suppliers ("Mes fournisseurs") and its exports, in SQL.
 
-Every figure comes from the SQL expressions of compliance.py, correlated to
-each relation: the page, its counts header and the exports cost a fixed
-number of statements whatever the number of suppliers.
+Every figure comes from the SQL of compliance.py: the page, its counts header
+and the exports cost a fixed number of statements whatever the number of
+suppliers. The whole page computes the figures of every relation once (its
+header counts them); a list fragment whose filter and sort do not read them
+(a search, a category, a page) computes those of its own rows only.
 
 What the list shows: relations that are not closed (closed ones behind their
 own filter). The compliance badge is for active relations; an invitation or
@@ -206,7 +208,7 @@ def _search_conditions(query: str) -> list[ColumnElement[bool]]:
                     code)]
     conditions: list[ColumnElement[bool]] = []
     # Each word in the name or the code, case and accents folded ("beta" finds "Bêta").
-    name, folded_code = fold_sql(Company.name), fold_sql(Relation.supplier_code)
+    name, folded_code = Company.name_key, fold_sql(Relation.supplier_code)
     for word in text.split()[:8]:
         pattern = f"%{like_escape(fold(word))}%"
         conditions.append(or_(name.like(pattern, escape="\\"),
@@ -252,19 +254,30 @@ _STATE_ORDER = case({RelationState.INVITED.value: 1, RelationState.ACTIVE.value:
                     value=Relation.state, else_=5)
 
 
-def _order_by(sort: SupplierSort, unmet: Any, expiry: Any) -> list[Any]:
-    keys: dict[str, list[Any]] = {
-        "nom": [Company.name_key],
-        "siren": [Company.siren],
-        "code": [Relation.supplier_code.is_(None), Relation.supplier_code],
-        "categorie": [Relation.category == "", Relation.category],
-        "etat": [_STATE_ORDER],
+# What reads every relation's compliance figures: these filters and sorts. The others
+# find the page's relations first and compute the figures of those alone.
+_FIGURE_FILTERS = frozenset({"non-conformes", "expire-30-jours"})
+_FIGURE_SORTS = frozenset({"conformite", "echeance"})
+
+
+def _needs_every_figure(filters: SupplierFilters, sort: SupplierSort) -> bool:
+    return filters.status in _FIGURE_FILTERS or sort.column in _FIGURE_SORTS
+
+
+def _order_by(sort: SupplierSort, unmet: Any = None, expiry: Any = None) -> list[Any]:
+    """The ORDER BY of `sort`; `unmet` and `expiry` only for the sorts of _FIGURE_SORTS."""
+    keys: dict[str, Any] = {
+        "nom": lambda: [Company.name_key],
+        "siren": lambda: [Company.siren],
+        "code": lambda: [Relation.supplier_code.is_(None), Relation.supplier_code],
+        "categorie": lambda: [Relation.category == "", Relation.category],
+        "etat": lambda: [_STATE_ORDER],
         # Active ones by their number of problems, the others after them.
-        "conformite": [Relation.state != RelationState.ACTIVE.value, unmet],
-        "echeance": [expiry.is_(None), expiry],
-        "modification": [Relation.changed_at],
+        "conformite": lambda: [Relation.state != RelationState.ACTIVE.value, unmet],
+        "echeance": lambda: [expiry.is_(None), expiry],
+        "modification": lambda: [Relation.changed_at],
     }
-    chosen = keys[sort.column]
+    chosen: list[Any] = keys[sort.column]()
     # "Empty last" flags keep their direction; the values themselves turn around.
     ordered = [key if index == 0 and len(chosen) > 1 else
                (key.desc() if sort.descending else key.asc())
@@ -273,18 +286,27 @@ def _order_by(sort: SupplierSort, unmet: Any, expiry: Any) -> list[Any]:
     return [*ordered, Company.name_key, tie]
 
 
+def _shown_figures(figures: Any) -> tuple[Any, Any]:
+    """The row's `unmet` and `next_expiry`: only active relations get a badge (the others
+    count no problem), and the expiry shows where the client reads the dossier."""
+    unmet = case((Relation.state == RelationState.ACTIVE.value, figures.c.unmet),
+                 else_=0).label("unmet")
+    return unmet, _shown_expiry(figures).label("next_expiry")
+
+
+def _row_columns(unmet: Any, expiry: Any) -> list[Any]:
+    return [Relation.id.label("relation_id"), Relation.supplier_id, Company.name,
+            Company.siren, Relation.supplier_code, Relation.category, Relation.state,
+            unmet, expiry, Relation.changed_at]
+
+
 def _rows_statement(client: Company, today: date, filters: SupplierFilters,
                     sort: SupplierSort, figures: Any = None) -> Any:
     if figures is None:
         figures = compliance_figures(Relation.client_id == client.id)
-    # Only active relations get a badge: the others count no problem.
-    unmet = case((Relation.state == RelationState.ACTIVE.value, figures.c.unmet),
-                 else_=0).label("unmet")
-    expiry = _shown_expiry(figures).label("next_expiry")
+    unmet, expiry = _shown_figures(figures)
     return (
-        select(Relation.id.label("relation_id"), Relation.supplier_id, Company.name,
-               Company.siren, Relation.supplier_code, Relation.category, Relation.state,
-               unmet, expiry, Relation.changed_at)
+        select(*_row_columns(unmet, expiry))
         # From the figures (already the client's relations only) to each relation by its
         # key: with no other way into `relations`, SQLite does not scan the figures
         # once per relation.
@@ -305,9 +327,10 @@ def suppliers_page(client: Company, today: date, filters: SupplierFilters | None
                    sort: SupplierSort | None = None, page: int = 1, per_page: int = 50) -> Page:
     """One page of the client's suppliers (SupplierRow items) with the total, in one statement.
 
-    The total is a window count over the filtered rows, so the compliance
-    figures are computed once; a page past the end costs a second statement
-    for the total and a third for the last page.
+    The total is a window count over the filtered rows. A filter or sort on
+    compliance computes the figures of every relation once; any other finds
+    the page's rows first and computes theirs (_page_first). A page past the
+    end costs a second statement for the total and a third for the last page.
     """
     return _listing(client, today, filters, sort, page, per_page, with_counts=False)[0]
 
@@ -328,30 +351,67 @@ def suppliers_listing(client: Company, today: date, filters: SupplierFilters | N
     return listing, counts
 
 
+def _matching(client: Company, today: date, filters: SupplierFilters) -> Any:
+    """The client's relations that a filter with no figures keeps (see _page_first)."""
+    return (select(Relation.id).join(Company, Company.id == Relation.supplier_id)
+            .where(Relation.client_id == client.id, *_filter_conditions(filters, today, None)))
+
+
+def _page_first(matching: Any, sort: SupplierSort, per_page: int, offset: int) -> Any:
+    """One page of rows when neither the filter nor the sort reads the figures: the
+    page's relations are found first (with the total, a window count), then the figures
+    of those alone are computed, so a search typed in a list of 5,000 suppliers costs
+    the figures of one page."""
+    page = (matching.add_columns(func.count().over().label("total"))
+            .order_by(*_order_by(sort)).limit(per_page).offset(offset).cte("page"))
+    figures = compliance_select(Relation.id.in_(select(page.c.id))).cte("compliance")
+    unmet, expiry = _shown_figures(figures)
+    return (select(*_row_columns(unmet, expiry), page.c.total)
+            .select_from(page)
+            .join(Relation, Relation.id == page.c.id)
+            .join(Company, Company.id == Relation.supplier_id)
+            .join(figures, figures.c.relation_id == Relation.id)
+            .order_by(*_order_by(sort)))
+
+
 def _listing(client: Company, today: date, filters: SupplierFilters | None,
              sort: SupplierSort | None, page: int, per_page: int, *, with_counts: bool
              ) -> tuple[Page, SupplierCounts | None]:
     filters, sort = filters or SupplierFilters(), sort or SupplierSort()
-    figures = compliance_select(Relation.client_id == client.id).cte("compliance")
-    base = _rows_statement(client, today, filters, sort, figures)
-    statement = base.add_columns(func.count().over().label("total")).limit(per_page)
-    if with_counts:
-        counts = _counts_select(figures).subquery("counts")
-        statement = statement.add_columns(*counts.c).join(counts, true())
     params = sql_dates(today)
     page = max(1, page)
-    rows = db.session.execute(statement.offset((page - 1) * per_page), params).all()
+    if with_counts or _needs_every_figure(filters, sort):
+        figures = compliance_select(Relation.client_id == client.id).cte("compliance")
+        base = _rows_statement(client, today, filters, sort, figures)
+        statement = base.add_columns(func.count().over().label("total")).limit(per_page)
+        if with_counts:
+            counts = _counts_select(figures).subquery("counts")
+            statement = statement.add_columns(*counts.c).join(counts, true())
+
+        def page_rows(number: int) -> list[Any]:
+            return list(db.session.execute(statement.offset((number - 1) * per_page),
+                                           params).all())
+
+        counting = select(func.count()).select_from(base.order_by(None).subquery())
+    else:
+        matching = _matching(client, today, filters)
+
+        def page_rows(number: int) -> list[Any]:
+            return list(db.session.execute(
+                _page_first(matching, sort, per_page, (number - 1) * per_page), params).all())
+
+        counting = select(func.count()).select_from(matching.subquery())
+    rows = page_rows(page)
     if rows:
         total = rows[0].total
     elif page == 1:
         total = 0
     else:
-        total = db.session.scalar(
-            select(func.count()).select_from(base.order_by(None).subquery()), params) or 0
+        total = db.session.scalar(counting, params) or 0
         last = max(1, math.ceil(total / per_page))
         if page > last:
             page = last
-            rows = db.session.execute(statement.offset((page - 1) * per_page), params).all()
+            rows = page_rows(page)
     header = None
     if with_counts and rows:
         first = rows[0]

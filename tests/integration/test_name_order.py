@@ -84,3 +84,14 @@ def test_0011_fills_the_key_of_existing_companies_and_its_downgrade_drops_it(tmp
             columns = {c["name"] for c in sa.inspect(connection).get_columns("companies")}
             assert "name_key" not in columns and "name" in columns
         db.engine.dispose()
+
+
+def test_the_operators_search_finds_a_name_without_its_accents(app):
+    with app.app_context():
+        for name in SHUFFLED:
+            make_company(name)
+        db.session.commit()
+        found = companies_page(query="ELECTRICITE", page=1, per_page=50).items
+        assert [row.name for row in found] == ["électricité Martin"]
+        found = companies_page(query="œuvres", page=1, per_page=50).items
+        assert [row.name for row in found] == ["Œuvres Communes"]

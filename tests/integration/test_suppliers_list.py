@@ -363,10 +363,13 @@ def _rows(response) -> list[str]:
     "", "?page=2", "?q=eta", "?q=a&tri=conformite", "?q=a&tri=echeance&ordre=desc",
     "?afficher=non-conformes&q=a", "?afficher=expire-30-jours&categorie=Travaux",
     "?categorie=Nettoyage&tri=conformite&ordre=desc", "?afficher=invitations",
-    "?afficher=suspendues&tri=echeance", "?afficher=cloturees", "?afficher=jamais-depose"])
+    "?afficher=suspendues&tri=echeance", "?afficher=cloturees", "?afficher=jamais-depose",
+    "?tri=nom&ordre=desc&page=2", "?tri=code", "?tri=etat&ordre=desc", "?tri=modification",
+    "?tri=siren&categorie=Travaux", "?page=9", "?q=zeta&afficher=suspendues"])
 def test_a_fragment_lists_the_same_rows_as_the_whole_page(app, world, query):
-    """The whole page reads the rows and the counts header in one statement, a fragment
-    the rows alone: the rows are the same."""
+    """The whole page reads the rows and the counts header in one statement over every
+    relation's figures; a fragment whose filter and sort do not read the figures finds
+    its page first and computes the figures of its rows alone: the rows are the same."""
     whole = _rows(_get(app, world, query))
     fragment = _rows(_get(app, world, query, headers={"HX-Request": "true"}))
     assert fragment == whole, query
@@ -449,10 +452,15 @@ def test_sql_statements_do_not_grow_from_10_to_5000_suppliers(app):
             assert response.status_code == 200, query
             assert _names(response), query
             counts[(size, query)] = len(statements)
+            with count_queries(app) as statements:
+                response = client.get(f"/organisations/{siren}/fournisseurs{query}",
+                                      headers={"HX-Request": "true"})
+            assert _names(response), query
+            counts[(size, "fragment" + query)] = len(statements)
         with count_queries(app) as statements:
             assert client.get(f"/organisations/{siren}/fournisseurs.csv").status_code == 200
         counts[(size, "csv")] = len(statements)
-    for query in (*queries, "csv"):
+    for query in (*queries, *("fragment" + query for query in queries), "csv"):
         assert counts[(10, query)] == counts[(5000, query)], counts
     # The user with their companies, the page with its total and the counts header (one
     # statement: the compliance figures are computed once), the categories.
