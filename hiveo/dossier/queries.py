@@ -60,7 +60,8 @@ class _Requirements(Protocol):
 class Required:
     """Which slots of a dossier are required, and by whom.
 
-    `company`: the company-level types whose company slot is required.
+    `company`: the company-level types whose company slot is required (some client, or
+    the legal dossier by default, asks for the company's own document).
     `everywhere` / `some`: the types required of each establishment (of every
     one, or of these ids): the establishment types, and a company-level type
     some client requires at establishment level (the company's document does
@@ -83,7 +84,12 @@ class Required:
             spec = CATALOGUE.get(code)
             if spec is None:
                 continue
-            if spec.level is Level.COMPANY:
+            # The company's own document, when a client asks for it there (or by default,
+            # with no client): a type every client asks of each establishment does not
+            # make the company's slot an action (the compliance and the reminders do not
+            # ask for it either).
+            if spec.level is Level.COMPANY and (requirements.by_default
+                                                or required.company_clients()):
                 company.add(code)
             if spec.level is Level.ESTABLISHMENT or required.level == Level.ESTABLISHMENT:
                 if required.establishment_ids is None:
@@ -116,8 +122,7 @@ class Required:
 
     def required_by(self, code: str, establishment_id: int | None = None) -> list[str]:
         """The clients that require `code` of the company (`establishment_id` None) or of
-        that establishment's own slot; all who require the type where no client asks for
-        that place in particular (a company slot kept for the establishment-level ones)."""
+        that establishment's own slot; all who require the type where none is named there."""
         required = self.types.get(code)
         if required is not None:
             named = (required.company_clients() if establishment_id is None

@@ -319,10 +319,12 @@ def test_a_company_type_required_of_each_establishment_is_not_covered_by_the_com
         db.session.commit()
     login(client, cast.bob)
     html = documents(client, cast.acme)
-    # The company's certificate, and one of each of the three establishments, all missing.
-    assert "1 / 4" in summary(html)
+    # One of each of the three establishments, all missing. The company's own certificate
+    # is asked of nobody: complementary, as the relation's compliance and the reminders
+    # see it, not a fourth required document.
+    assert "0 / 3" in summary(html)
     assert "Déposez 3 documents manquants" in summary(html)
-    assert "Attestation de vigilance URSSAF" in required_part(html)
+    assert "Attestation de vigilance URSSAF" in complementary_part(html)
     establishment = page_html(client.get(
         f"/organisations/{cast.acme}/documents/etablissements/{siret}"))
     urssaf = text_of(next(row for row in re.findall(r"<tr class=\"slot.*?</tr>", establishment,
