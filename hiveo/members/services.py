@@ -17,7 +17,7 @@ from ..auth import tokens
 from ..auth.services import AccountError, check_email, create_user, normalise_email
 from ..core.audit import audit
 from ..core.locks import lock_company
-from ..core.text import format_date
+from ..core.text import fold, format_date
 from ..extensions import db
 from ..mail.outbox import enqueue
 from ..models import AuditEvent, Invitation, Membership, Role, TokenPurpose, User, utcnow
@@ -69,12 +69,14 @@ class MembersSection:
 
 
 def members_section(company_id: int, *, history: int = 10) -> MembersSection:
-    members = [MemberRow(*row) for row in db.session.execute(
+    # By name the French way ("Émilie" among the E's), folded here: a company's members
+    # are a short list, and names are the people's own, not kept folded in the database.
+    members = sorted((MemberRow(*row) for row in db.session.execute(
         select(Membership.id, User.id, User.name, User.email, Membership.role,
                User.last_login_at)
         .join(User, User.id == Membership.user_id)
-        .where(Membership.company_id == company_id)
-        .order_by(User.name, User.id))]
+        .where(Membership.company_id == company_id))),
+        key=lambda member: (fold(member.name), member.user_id))
     invitations = [InvitationRow(*row) for row in db.session.execute(
         select(Invitation.id, Invitation.email, Invitation.role, Invitation.created_at,
                Invitation.expires_at, User.name)

@@ -95,3 +95,18 @@ def test_the_operators_search_finds_a_name_without_its_accents(app):
         assert [row.name for row in found] == ["électricité Martin"]
         found = companies_page(query="œuvres", page=1, per_page=50).items
         assert [row.name for row in found] == ["Œuvres Communes"]
+
+
+def test_a_companys_members_are_listed_by_name_the_french_way(app):
+    from hiveo.members.services import members_section
+
+    with app.app_context():
+        company = make_company("Initech Services")
+        for number, name in enumerate(("Zoé Zeller", "Émilie Roux", "david Martin",
+                                       "Élodie Blanc", "Fabrice Noir")):
+            make_user(f"person{number}@example.com", name=name, profile="fast",
+                      memberships=((company, "member"),))
+        db.session.commit()
+        names = [member.name for member in members_section(company.id).members]
+        assert names == ["david Martin", "Élodie Blanc", "Émilie Roux", "Fabrice Noir",
+                         "Zoé Zeller"]
