@@ -166,6 +166,19 @@ def running_app(backend: str, tmp_path: Path, **overrides) -> Iterator[Flask]:
             db.engine.dispose()
 
 
+@contextmanager
+def migration_database(tmp_path: Path) -> Iterator[str]:
+    """For a migration test: an app context on a new, empty SQLite file, with no migration
+    run yet. Yields the migrations directory, for flask_migrate's upgrade() and downgrade()."""
+    url = f"sqlite:///{tmp_path / 'migrations.db'}"
+    app = create_app(_base_config(url, tmp_path / "storage"))
+    with app.app_context():
+        try:
+            yield app.config["MIGRATIONS_DIR"]
+        finally:
+            db.engine.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     return request.param

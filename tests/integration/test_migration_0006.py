@@ -5,9 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from hiveo import create_app
 from hiveo.extensions import db
-from tests.conftest import _base_config
+from tests.conftest import migration_database
 
 
 def _triggers(connection) -> set[str]:
@@ -20,10 +19,7 @@ def _columns(connection) -> set[str]:
 
 
 def test_0006_drops_the_counter_and_its_triggers_and_the_downgrade_restores_them(tmp_path):
-    url = f"sqlite:///{tmp_path / 'migrations.db'}"
-    app = create_app(_base_config(url, tmp_path / "storage"))
-    with app.app_context():
-        directory = app.config["MIGRATIONS_DIR"]
+    with migration_database(tmp_path) as directory:
         upgrade(directory=directory, revision="0005_company_data_version")
         with db.engine.begin() as connection:
             assert "data_version" in _columns(connection)
@@ -49,4 +45,3 @@ def test_0006_drops_the_counter_and_its_triggers_and_the_downgrade_restores_them
             assert len(_triggers(connection)) == 9
             connection.execute(sa.text("UPDATE establishments SET name = 'Siège social'"))
             assert connection.scalar(sa.text("SELECT data_version FROM companies")) == 1
-        db.engine.dispose()

@@ -6,9 +6,8 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from hiveo import create_app
 from hiveo.extensions import db
-from tests.conftest import _base_config
+from tests.conftest import migration_database
 
 REVISION = "0010_sync_run_items"
 
@@ -18,10 +17,7 @@ def _tables(connection) -> set[str]:
 
 
 def test_0010_adds_run_items_and_the_downgrade_keeps_the_runs(tmp_path):
-    url = f"sqlite:///{tmp_path / 'migrations.db'}"
-    app = create_app(_base_config(url, tmp_path / "storage"))
-    with app.app_context():
-        directory = app.config["MIGRATIONS_DIR"]
+    with migration_database(tmp_path) as directory:
         upgrade(directory=directory, revision=REVISION)
         with db.engine.begin() as connection:
             assert "sync_run_items" in _tables(connection)
@@ -46,4 +42,3 @@ def test_0010_adds_run_items_and_the_downgrade_keeps_the_runs(tmp_path):
         with db.engine.begin() as connection:
             assert "sync_run_items" not in _tables(connection)
             assert connection.scalar(sa.text("SELECT kept FROM sync_runs")) == 1
-        db.engine.dispose()

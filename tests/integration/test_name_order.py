@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
-from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
-from hiveo import create_app
 from hiveo.core.tenancy import companies_of
 from hiveo.demo.bulk import add_companies_bulk
 from hiveo.demo.factories import make_company, make_relation, make_user
@@ -20,7 +17,6 @@ from hiveo.extensions import db
 from hiveo.models import Company, User, name_key
 from hiveo.organisations.services import companies_page
 from hiveo.relations.queries import SupplierSort, suppliers_page
-from tests.conftest import _base_config
 
 TODAY = date(2026, 11, 29)
 SHUFFLED = ("Zénith Levage", "électricité Martin", "Delta Transports", "Ébénisterie Roux",
@@ -63,27 +59,6 @@ def test_the_users_companies_and_the_operators_list_sort_the_same_way(app):
         assert [company.name for company in companies_of(user)] == EXPECTED
         listed = companies_page(page=1, per_page=50).items
         assert [row.name for row in listed] == EXPECTED
-
-
-def test_0011_fills_the_key_of_existing_companies_and_its_downgrade_drops_it(tmp_path):
-    url = f"sqlite:///{tmp_path / 'migrations.db'}"
-    app = create_app(_base_config(url, tmp_path / "storage"))
-    with app.app_context():
-        directory = app.config["MIGRATIONS_DIR"]
-        upgrade(directory=directory, revision="0010_sync_run_items")
-        with db.engine.begin() as connection:
-            connection.execute(sa.text(
-                "INSERT INTO companies (siren, name, created_at, is_client) "
-                "VALUES ('732829320', 'Électricité Martin', CURRENT_TIMESTAMP, 0)"))
-        upgrade(directory=directory, revision="0011_company_name_key")
-        with db.engine.begin() as connection:
-            assert connection.scalar(sa.text("SELECT name_key FROM companies")) == (
-                "electricite martin")
-        downgrade(directory=directory, revision="0010_sync_run_items")
-        with db.engine.begin() as connection:
-            columns = {c["name"] for c in sa.inspect(connection).get_columns("companies")}
-            assert "name_key" not in columns and "name" in columns
-        db.engine.dispose()
 
 
 def test_the_operators_search_finds_a_name_without_its_accents(app):
