@@ -89,15 +89,13 @@ def table(results: dict) -> str:
             lines.append(f"| hello world (reference) | {_mmm(pages['hello']['rps'], '{:.0f}')} "
                          "| 1 | | | |")
             for name, entry in pages.items():
-                if name in ("hello", "skipped"):
+                if name == "hello":
                     continue
                 lines.append(
                     f"| {name} `{entry['path']}` | {_mmm(entry['rps'], '{:.0f}')} | "
                     f"{_mmm(entry['ratio_to_hello'], '{:.1%}')} | "
                     f"{_mmm(entry['ratio_to_floor'], '{:.1%}')} | "
                     f"{_mmm(entry['p50_ms'], '{:.1f}')} | {_mmm(entry['p99_ms'], '{:.1f}')} |")
-            for name, reason in pages.get("skipped", {}).items():
-                lines.append(f"| {name} | skipped: {reason} | | | | |")
         scale = out.get("scale")
         if scale:
             sizes = sorted(next(iter(scale.values())), key=int)
@@ -131,10 +129,7 @@ def table(results: dict) -> str:
             rss = _mmm(sync["peak_rss_mb"], "{:.0f}")
             lines.append(f"| peak RSS of the sync process (MB) | {rss} |")
         reminders = out.get("reminders")
-        if reminders and "skipped" in reminders:
-            lines.append(f"\n| reminder run | skipped: {reminders['skipped']} |")
-            lines.append("|---|---|")
-        elif reminders:
+        if reminders:
             lines.append("\n| reminder run | suppliers | batch size | batches | seconds "
                          "| SQL statements | SQL per batch |")
             lines.append("|---|---|---|---|---|---|---|")
@@ -181,15 +176,13 @@ min / median / max over its rounds.
   suppliers (a mix of states: mostly conforme, some missing, expired or expiring, never
   deposited, invited, suspended, closed; a third in a purchase category with a requirement
   set of its own), loaded like the other pages; its targets are ≥ 35 % of the signed-in
-  floor and a p99 under 100 ms. While the page answers 404 (a checkout without it) it is
-  skipped and the table says so.
+  floor and a p99 under 100 ms.
 - **Reminders**: one run of `hiveo.reminders.engine.send_reminders(today, batch_size=…)`
   in-process on a fresh database of 1,000 then 5,000 suppliers (each with an admin, the
   same mix of states), timed, with its SQL statements counted (BEGIN, COMMIT and ROLLBACK
   aside). The target is under 30 s at 5,000, and as many statements per batch at 5,000 as
   at 1,000 (at most 10 % more): the run's SQL grows with the number of batches, not of
-  suppliers. `--quick` measures 250 and 1,000 suppliers in batches of 250. Skipped while the
-  checkout has no `send_reminders`.
+  suppliers. `--quick` measures 250 and 1,000 suppliers in batches of 250.
 - **The switch**: deactivate then reactivate (a full sync with nothing new on the
   provider) through the real pages, for a company with 1 establishment and one with 2,000.
 - **Sync throughput**: a first sync of 1,000 documents from the simulator (in its own

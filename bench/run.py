@@ -93,19 +93,9 @@ def bench_pages(data: dataset.Dataset, instance_dir: str, *, rounds: int, second
     # of the two is what counts, and the pair sees the same noise of this shared
     # machine (one reference per round let a slow minute skew a whole round).
     references: dict[str, list[dict]] = {name: [] for name in raw}
-    skipped: dict[str, str] = {}
     with load.gunicorn("bench.hello:app", {}) as hello_url, \
             load.gunicorn("app:app", portal_env(data, instance_dir)) as portal_url:
         session = load.login_session(portal_url, dataset.EMAIL, dataset.PASSWORD)
-        for name in OPTIONAL_PAGES:
-            status = session.get(portal_url + pages[name], timeout=60).status_code
-            if status == 404:
-                skipped[name] = (f"{pages[name]} answers 404: the page is not in this "
-                                 "checkout yet")
-                print(f"  pages: {name} skipped ({skipped[name]})", flush=True)
-                del pages[name]
-                del raw[name]
-                del references[name]
         cookies = {}
         for name, path in pages.items():
             for _ in range(4):  # warm both workers
@@ -121,8 +111,6 @@ def bench_pages(data: dataset.Dataset, instance_dir: str, *, rounds: int, second
     hello_runs = [r["rps"] for runs in references.values() for r in runs]
     typical = statistics.median(hello_runs)
     out: dict = {"hello": {"rps": spread(hello_runs)}}
-    if skipped:
-        out["skipped"] = skipped
     ratios = {
         # A hello world load slower than the run's median met a noisy moment of this
         # shared machine: the median stands in for it, so noise can only lower a ratio.
@@ -144,10 +132,6 @@ def bench_pages(data: dataset.Dataset, instance_dir: str, *, rounds: int, second
             "p99_ms": spread([r["p99_ms"] for r in raw[name]]),
         }
     return out
-
-
-# Pages another branch builds: skipped, with a clear message, while they answer 404.
-OPTIONAL_PAGES = ("suppliers_5000",)
 
 
 # -- 2. the switch ------------------------------------------------------------------------
@@ -327,32 +311,18 @@ def bench_scale(data: dataset.Dataset, instance_dir: str, *, repeats: int) -> di
 
 # -- 5. reminders ------------------------------------------------------------------------
 
-def _send_reminders():
-    """hiveo.reminders' run function, or None while this checkout has none."""
-    import importlib
-
-    for module in ("hiveo.reminders.engine", "hiveo.reminders"):
-        try:
-            found = getattr(importlib.import_module(module), "send_reminders", None)
-        except ModuleNotFoundError:
-            continue
-        if found is not None:
-            return found
-    return None
-
-
 def _reminder_run(url: str, workdir: Path, suppliers: int, batch_size: int) -> dict:
     """One reminder run on a fresh database of `suppliers`: seconds and SQL statements."""
     import sqlalchemy as sa
 
     from hiveo import create_app
     from hiveo.extensions import db
+    from hiveo.reminders.engine import send_reminders
 
     storage = str(workdir / "reminders-storage")
     instance_dir = str(workdir / "reminders-instance")
     shutil.rmtree(storage, ignore_errors=True)
     dataset.build_reminders(url, storage, instance_dir, suppliers)
-    send_reminders = _send_reminders()
     app = create_app(dataset.bench_config(url, storage, instance_dir))
     statements: list[str] = []
 
@@ -378,10 +348,6 @@ def _reminder_run(url: str, workdir: Path, suppliers: int, batch_size: int) -> d
 def bench_reminders(url: str, workdir: Path, *, sizes: tuple[int, int], batch_size: int
                     ) -> dict:
     """The reminder run at two sizes: the time at the larger, statements per batch at both."""
-    if _send_reminders() is None:
-        reason = "hiveo.reminders has no send_reminders() in this checkout yet"
-        print(f"  reminders: skipped ({reason})", flush=True)
-        return {"skipped": reason}
     small, large = (_reminder_run(url, workdir, size, batch_size) for size in sizes)
     return {"small": small, "large": large,
             "per_batch_ratio": large["statements_per_batch"] / small["statements_per_batch"]}

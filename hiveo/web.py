@@ -129,7 +129,6 @@ def init_web(app: Flask) -> None:
     )
     app.jinja_env.globals.update(
         plural=plural,
-        has_endpoint=lambda name: name in app.view_functions,
         # Static files have fixed names: no url_for() per asset on every page.
         static_url=app.static_url_path,
         icon=functools.partial(icon, static_url=app.static_url_path or "/static"),

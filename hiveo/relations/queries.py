@@ -16,9 +16,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, true
+from sqlalchemy import Date, Integer, String, and_, bindparam, case, exists, func, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..core.inputs import ascii_digits
@@ -160,13 +161,6 @@ class SupplierCounts:
         return " · ".join(self.parts())
 
 
-def supplier_counts(client: Company, today: date) -> SupplierCounts:
-    """The counts header, in one aggregate statement over the client's relations."""
-    counts = _counts_select(compliance_figures(Relation.client_id == client.id))
-    return SupplierCounts(*(int(value) for value in
-                            db.session.execute(counts, sql_dates(today)).one()))
-
-
 def _counts_select(figures: Any) -> Any:
     """The six figures of the header, from the client's compliance figures."""
     per_relation = (select(Relation.state.label("state"), figures.c.unmet)
@@ -193,24 +187,72 @@ def client_categories(client: Company) -> list[str]:
         .distinct().order_by(Relation.category)))
 
 
-def _search_conditions(query: str) -> list[ColumnElement[bool]]:
-    """Name words, or a SIREN / SIRET (any establishment) / supplier code."""
+# ---- The statements: built once per shape, their values bound per request ----
+#
+# A listing's SQL depends on its shape (the status filter, whether a category or a
+# search is given and of which kind, the sort, whether the counts come along), never on
+# the values typed: these are parameters (_parameters()). Each shape's statement is built
+# once per process (_statement() and its siblings), so a request neither rebuilds the
+# large compliance construct nor hashes it again to find its compiled SQL in
+# SQLAlchemy's cache: it only binds its values.
+
+CLIENT_ID = bindparam("client_id", type_=Integer)
+LIMIT, OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
+MAX_SEARCH_WORDS = 8
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What decides a listing statement's SQL (see above)."""
+
+    status: str = ""
+    category: bool = False
+    search: tuple[str, int] = ("", 0)      # ("number", 1), ("words", n) or nothing
+    sort: SupplierSort = SupplierSort()
+    with_counts: bool = False
+
+
+def _search_terms(query: str) -> tuple[tuple[str, int], dict[str, str]]:
+    """The search's kind and its LIKE patterns: a number (SIREN, SIRET of any establishment,
+    or supplier code) or words (each in the name or the code, case and accents folded:
+    "beta" finds "Bêta")."""
     text = (query or "").strip()[:100]
     if not text:
-        return []
+        return ("", 0), {}
     compact = text.replace(" ", "").replace(".", "")
-    code = Relation.supplier_code.ilike(f"%{like_escape(compact)}%", escape="\\")
     if ascii_digits(compact):
-        prefix = f"{like_escape(compact)}%"
+        return ("number", 1), {"search_prefix": f"{like_escape(compact)}%",
+                               "search_code": f"%{like_escape(compact)}%"}
+    words = text.split()[:MAX_SEARCH_WORDS]
+    return ("words", len(words)), {f"search_word_{index}": f"%{like_escape(fold(word))}%"
+                                   for index, word in enumerate(words)}
+
+
+def _shape(filters: SupplierFilters, sort: SupplierSort, with_counts: bool = False) -> _Shape:
+    return _Shape(filters.status, bool(filters.category), _search_terms(filters.query)[0],
+                  sort, with_counts)
+
+
+def _parameters(client: Company, today: date, filters: SupplierFilters) -> dict[str, Any]:
+    """Every value a listing statement binds (a shape that does not use one ignores it)."""
+    return {**sql_dates(today), "client_id": client.id, "category": filters.category,
+            "expiry_limit": today + timedelta(days=EXPIRY_WINDOW_DAYS),
+            **_search_terms(filters.query)[1]}
+
+
+def _search_conditions(search: tuple[str, int]) -> list[ColumnElement[bool]]:
+    kind, count = search
+    if kind == "number":
+        prefix = bindparam("search_prefix", type_=String)
         return [or_(Company.siren.like(prefix, escape="\\"),
                     exists().where(Establishment.company_id == Relation.supplier_id,
                                    Establishment.siret.like(prefix, escape="\\")),
-                    code)]
-    conditions: list[ColumnElement[bool]] = []
-    # Each word in the name or the code, case and accents folded ("beta" finds "Bêta").
+                    Relation.supplier_code.ilike(bindparam("search_code", type_=String),
+                                                 escape="\\"))]
     name, folded_code = Company.name_key, fold_sql(Relation.supplier_code)
-    for word in text.split()[:8]:
-        pattern = f"%{like_escape(fold(word))}%"
+    conditions: list[ColumnElement[bool]] = []
+    for index in range(count):
+        pattern = bindparam(f"search_word_{index}", type_=String)
         conditions.append(or_(name.like(pattern, escape="\\"),
                               folded_code.like(pattern, escape="\\")))
     return conditions
@@ -223,17 +265,18 @@ def _shown_expiry(figures: Any) -> Any:
                  figures.c.next_expiry), else_=None)
 
 
-def _filter_conditions(filters: SupplierFilters, today: date, figures: Any
-                       ) -> list[ColumnElement[bool]]:
+def _filter_conditions(shape: _Shape, figures: Any) -> list[ColumnElement[bool]]:
+    """The shape's conditions on relations (`figures` only for _FIGURE_FILTERS); the client's
+    own come from the figures, or from _page_first()."""
     state = Relation.state
     not_closed = state != RelationState.CLOSED.value
     conditions: list[ColumnElement[bool]] = []
-    match filters.status:
+    match shape.status:
         case "non-conformes":
             conditions += [state == RelationState.ACTIVE.value, figures.c.unmet > 0]
         case "expire-30-jours":
             conditions.append(_shown_expiry(figures)
-                              <= literal(today + timedelta(days=EXPIRY_WINDOW_DAYS)))
+                              <= bindparam("expiry_limit", type_=Date))
         case "jamais-depose":
             conditions += [not_closed, never_deposited()]
         case "invitations":
@@ -244,9 +287,9 @@ def _filter_conditions(filters: SupplierFilters, today: date, figures: Any
             conditions.append(state == RelationState.CLOSED.value)
         case _:
             conditions.append(not_closed)
-    if filters.category:
-        conditions.append(Relation.category == filters.category)
-    return conditions + _search_conditions(filters.query)
+    if shape.category:
+        conditions.append(Relation.category == bindparam("category", type_=String))
+    return conditions + _search_conditions(shape.search)
 
 
 _STATE_ORDER = case({RelationState.INVITED.value: 1, RelationState.ACTIVE.value: 2,
@@ -260,8 +303,9 @@ _FIGURE_FILTERS = frozenset({"non-conformes", "expire-30-jours"})
 _FIGURE_SORTS = frozenset({"conformite", "echeance"})
 
 
-def _needs_every_figure(filters: SupplierFilters, sort: SupplierSort) -> bool:
-    return filters.status in _FIGURE_FILTERS or sort.column in _FIGURE_SORTS
+def _needs_every_figure(shape: _Shape) -> bool:
+    return (shape.with_counts or shape.status in _FIGURE_FILTERS
+            or shape.sort.column in _FIGURE_SORTS)
 
 
 def _order_by(sort: SupplierSort, unmet: Any = None, expiry: Any = None) -> list[Any]:
@@ -300,10 +344,12 @@ def _row_columns(unmet: Any, expiry: Any) -> list[Any]:
             unmet, expiry, Relation.changed_at]
 
 
-def _rows_statement(client: Company, today: date, filters: SupplierFilters,
-                    sort: SupplierSort, figures: Any = None) -> Any:
-    if figures is None:
-        figures = compliance_figures(Relation.client_id == client.id)
+def _client_figures() -> Any:
+    return compliance_select(Relation.client_id == CLIENT_ID).cte("compliance")
+
+
+def _rows_statement(shape: _Shape, figures: Any) -> Any:
+    """Every matching row with its figures, `figures` covering all the client's relations."""
     unmet, expiry = _shown_figures(figures)
     return (
         select(*_row_columns(unmet, expiry))
@@ -313,8 +359,72 @@ def _rows_statement(client: Company, today: date, filters: SupplierFilters,
         .select_from(figures)
         .join(Relation, Relation.id == figures.c.relation_id)
         .join(Company, Company.id == Relation.supplier_id)
-        .where(*_filter_conditions(filters, today, figures))
-        .order_by(*_order_by(sort, unmet, expiry)))
+        .where(*_filter_conditions(shape, figures))
+        .order_by(*_order_by(shape.sort, unmet, expiry)))
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """A shape's statements: one page of rows with the total (and the counts header when
+    asked: `counts` names its columns), and the count alone for a page past the end."""
+
+    page: Any
+    counting: Any
+    counts: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=512)
+def _statement(shape: _Shape) -> _Listing:
+    if not _needs_every_figure(shape):
+        return _page_first(shape)
+    figures = _client_figures()
+    base = _rows_statement(shape, figures)
+    statement = (base.add_columns(func.count().over().label("total"))
+                 .limit(LIMIT).offset(OFFSET))
+    names: tuple[str, ...] = ()
+    if shape.with_counts:
+        counts = _counts_select(figures).subquery("counts")
+        statement = statement.add_columns(*counts.c).join(counts, true())
+        names = tuple(column.name for column in counts.c)
+    counting = select(func.count()).select_from(base.order_by(None).subquery())
+    return _Listing(statement, counting, names)
+
+
+def _page_first(shape: _Shape) -> _Listing:
+    """One page of rows when neither the filter nor the sort reads the figures: the
+    page's relations are found first (with the total, a window count), then the figures
+    of those alone are computed, so a search typed in a list of 5,000 suppliers costs
+    the figures of one page."""
+    matching = (select(Relation.id).join(Company, Company.id == Relation.supplier_id)
+                .where(Relation.client_id == CLIENT_ID, *_filter_conditions(shape, None)))
+    page = (matching.add_columns(func.count().over().label("total"))
+            .order_by(*_order_by(shape.sort)).limit(LIMIT).offset(OFFSET).cte("page"))
+    figures = compliance_select(Relation.id.in_(select(page.c.id))).cte("compliance")
+    unmet, expiry = _shown_figures(figures)
+    statement = (select(*_row_columns(unmet, expiry), page.c.total)
+                 .select_from(page)
+                 .join(Relation, Relation.id == page.c.id)
+                 .join(Company, Company.id == Relation.supplier_id)
+                 .join(figures, figures.c.relation_id == Relation.id)
+                 .order_by(*_order_by(shape.sort)))
+    return _Listing(statement, select(func.count()).select_from(matching.subquery()))
+
+
+@lru_cache(maxsize=1)
+def _counts_statement() -> Any:
+    return _counts_select(compliance_figures(Relation.client_id == CLIENT_ID))
+
+
+@lru_cache(maxsize=512)
+def _export_statement(shape: _Shape) -> Any:
+    return _rows_statement(shape, _client_figures()).limit(LIMIT)
+
+
+def supplier_counts(client: Company, today: date) -> SupplierCounts:
+    """The counts header, in one aggregate statement over the client's relations."""
+    row = db.session.execute(_counts_statement(),
+                             {**sql_dates(today), "client_id": client.id}).one()
+    return SupplierCounts(*(int(value) for value in row))
 
 
 def _row(values: Any) -> SupplierRow:
@@ -351,71 +461,32 @@ def suppliers_listing(client: Company, today: date, filters: SupplierFilters | N
     return listing, counts
 
 
-def _matching(client: Company, today: date, filters: SupplierFilters) -> Any:
-    """The client's relations that a filter with no figures keeps (see _page_first)."""
-    return (select(Relation.id).join(Company, Company.id == Relation.supplier_id)
-            .where(Relation.client_id == client.id, *_filter_conditions(filters, today, None)))
-
-
-def _page_first(matching: Any, sort: SupplierSort, per_page: int, offset: int) -> Any:
-    """One page of rows when neither the filter nor the sort reads the figures: the
-    page's relations are found first (with the total, a window count), then the figures
-    of those alone are computed, so a search typed in a list of 5,000 suppliers costs
-    the figures of one page."""
-    page = (matching.add_columns(func.count().over().label("total"))
-            .order_by(*_order_by(sort)).limit(per_page).offset(offset).cte("page"))
-    figures = compliance_select(Relation.id.in_(select(page.c.id))).cte("compliance")
-    unmet, expiry = _shown_figures(figures)
-    return (select(*_row_columns(unmet, expiry), page.c.total)
-            .select_from(page)
-            .join(Relation, Relation.id == page.c.id)
-            .join(Company, Company.id == Relation.supplier_id)
-            .join(figures, figures.c.relation_id == Relation.id)
-            .order_by(*_order_by(sort)))
-
-
 def _listing(client: Company, today: date, filters: SupplierFilters | None,
              sort: SupplierSort | None, page: int, per_page: int, *, with_counts: bool
              ) -> tuple[Page, SupplierCounts | None]:
     filters, sort = filters or SupplierFilters(), sort or SupplierSort()
-    params = sql_dates(today)
+    statements = _statement(_shape(filters, sort, with_counts))
+    params = {**_parameters(client, today, filters), "limit": per_page}
     page = max(1, page)
-    if with_counts or _needs_every_figure(filters, sort):
-        figures = compliance_select(Relation.client_id == client.id).cte("compliance")
-        base = _rows_statement(client, today, filters, sort, figures)
-        statement = base.add_columns(func.count().over().label("total")).limit(per_page)
-        if with_counts:
-            counts = _counts_select(figures).subquery("counts")
-            statement = statement.add_columns(*counts.c).join(counts, true())
 
-        def page_rows(number: int) -> list[Any]:
-            return list(db.session.execute(statement.offset((number - 1) * per_page),
-                                           params).all())
+    def page_rows(number: int) -> list[Any]:
+        return list(db.session.execute(statements.page,
+                                       {**params, "offset": (number - 1) * per_page}).all())
 
-        counting = select(func.count()).select_from(base.order_by(None).subquery())
-    else:
-        matching = _matching(client, today, filters)
-
-        def page_rows(number: int) -> list[Any]:
-            return list(db.session.execute(
-                _page_first(matching, sort, per_page, (number - 1) * per_page), params).all())
-
-        counting = select(func.count()).select_from(matching.subquery())
     rows = page_rows(page)
     if rows:
         total = rows[0].total
     elif page == 1:
         total = 0
     else:
-        total = db.session.scalar(counting, params) or 0
+        total = db.session.scalar(statements.counting, params) or 0
         last = max(1, math.ceil(total / per_page))
         if page > last:
             page = last
             rows = page_rows(page)
     header = None
-    if with_counts and rows:
-        first = rows[0]
-        header = SupplierCounts(*(int(getattr(first, column.name)) for column in counts.c))
+    if statements.counts and rows:
+        header = SupplierCounts(*(int(getattr(rows[0], name)) for name in statements.counts))
     return Page([_row(row) for row in rows], total, page, per_page, filters.query), header
 
 
@@ -423,7 +494,8 @@ def supplier_rows(client: Company, today: date, filters: SupplierFilters | None 
                   sort: SupplierSort | None = None, limit: int | None = None
                   ) -> list[SupplierRow]:
     """Every row of the list (for the exports), up to `limit` (EXPORT_ROW_CAP), in one statement."""
-    statement = _rows_statement(client, today, filters or SupplierFilters(),
-                                sort or SupplierSort())
-    statement = statement.limit(EXPORT_ROW_CAP if limit is None else limit)
-    return [_row(row) for row in db.session.execute(statement, sql_dates(today))]
+    filters = filters or SupplierFilters()
+    statement = _export_statement(_shape(filters, sort or SupplierSort()))
+    params = {**_parameters(client, today, filters),
+              "limit": EXPORT_ROW_CAP if limit is None else limit}
+    return [_row(row) for row in db.session.execute(statement, params)]

@@ -289,6 +289,24 @@ def test_another_clients_suppliers_and_references_are_never_listed(app, world):
     assert hooli.get(_path(world, suffix=".csv")).status_code == 404
 
 
+def test_a_listing_statement_is_built_once_per_shape_and_bound_per_request(app, world):
+    """Searches of the same shape from two clients share one statement; each request
+    binds its own client and words, and gets its own rows."""
+    from hiveo.relations import queries
+
+    queries._statement.cache_clear()
+    hooli = app.test_client()
+    login(hooli, "frank@example.com")
+    fragment = {"HX-Request": "true"}
+    assert _names(_get(app, world, "?q=alpha", headers=fragment)) == ["Alpha Propreté"]
+    assert _names(hooli.get(f"/organisations/{world['hooli']}/fournisseurs?q=omega",
+                            headers=fragment)) == ["Omega Secret"]
+    assert _names(_get(app, world, "?q=gamma", headers=fragment)) == ["Gamma Sécurité"]
+    assert _names(_get(app, world, "?q=omega", headers=fragment)) == []
+    info = queries._statement.cache_info()
+    assert (info.misses, info.hits) == (1, 3)
+
+
 def test_a_company_that_is_no_client_has_no_supplier_list(app, world, cast):
     client = app.test_client()
     login(client, cast.alice)
