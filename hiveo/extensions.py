@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from flask import Flask, has_request_context, request
 from flask_login import LoginManager
@@ -13,8 +12,6 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
-
-from .core.text import fold
 
 # Named constraints, so that migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -78,16 +75,10 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
-        # core.text.fold_sql(): search without case or accents.
-        dbapi_connection.create_function("hiveo_fold", 1, _fold_or_null, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock(connection) else "BEGIN")
-
-
-def _fold_or_null(value: Any) -> str | None:
-    return None if value is None else fold(str(value))
 
 
 def configure_postgresql(engine: Engine) -> None:

@@ -5,12 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
-from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import String
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from .clock import PARIS
 
@@ -24,46 +20,14 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count} {word}"
 
 
-# What fold() and fold_sql() take off: the accented letters of French names (and a few
-# more of Latin-1), both cases, since SQLite's lower() folds ASCII letters only.
-_ACCENTED = {"a": "àâäáãåÀÂÄÁÃÅ", "c": "çÇ", "e": "éèêëÉÈÊË", "i": "îïíìÎÏÍÌ", "n": "ñÑ",
-             "o": "ôöóòõÔÖÓÒÕ", "u": "ùûüúÙÛÜÚ", "y": "ÿýŸÝ", "oe": "œŒ", "ae": "æÆ"}
-
-
 def fold(text: str) -> str:
-    """Lower case without accents, for search: "Bêta Société" → "beta societe"."""
+    """Lower case without accents, for search and sort: "Bêta Société" → "beta societe".
+
+    The database never folds: what lists sort or search by is stored folded with the
+    text (models.name_key(), models.code_key())."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return plain.replace("œ", "oe").replace("æ", "ae")
-
-
-class fold_sql(FunctionElement[str]):
-    """fold() in SQL: `fold_sql(column).like(f"%{fold(word)}%")` searches without case or
-    accents. SQLite calls fold() itself (a function each connection registers,
-    extensions.configure_sqlite); PostgreSQL translates the letters of _ACCENTED, in
-    both cases (its lower() folds only ASCII under the C locale)."""
-
-    type = String()
-    inherit_cache = True
-    name = "hiveo_fold"
-
-
-@compiles(fold_sql)
-def _fold_generic(element: fold_sql, compiler: Any, **kw: Any) -> str:
-    return f"hiveo_fold({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(fold_sql, "postgresql")
-def _fold_postgresql(element: fold_sql, compiler: Any, **kw: Any) -> str:
-    single = {plain: letters for plain, letters in _ACCENTED.items() if len(plain) == 1}
-    source = "".join(single.values())
-    target = "".join(plain * len(letters) for plain, letters in single.items())
-    text = f"translate(lower({compiler.process(element.clauses, **kw)}), '{source}', '{target}')"
-    for plain, letters in _ACCENTED.items():
-        if len(plain) > 1:
-            for letter in letters:
-                text = f"replace({text}, '{letter}', '{plain}')"
-    return text
 
 
 def decimal_fr(value: float, digits: int = 1) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy import Date, Integer, String, and_, bindparam, case, exists, fun
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..core.inputs import ascii_digits
-from ..core.text import fold, fold_sql, plural
+from ..core.text import fold, plural
 from ..dossier.states import sql_dates
 from ..extensions import db
 from ..models import Company, Establishment, Relation, RelationState
@@ -249,7 +249,7 @@ def _search_conditions(search: tuple[str, int]) -> list[ColumnElement[bool]]:
                                    Establishment.siret.like(prefix, escape="\\")),
                     Relation.supplier_code.ilike(bindparam("search_code", type_=String),
                                                  escape="\\"))]
-    name, folded_code = Company.name_key, fold_sql(Relation.supplier_code)
+    name, folded_code = Company.name_key, Relation.code_key
     conditions: list[ColumnElement[bool]] = []
     for index in range(count):
         pattern = bindparam(f"search_word_{index}", type_=String)

@@ -212,6 +212,35 @@ def test_search_folds_case_and_accents_on_both_sides(app, world, term, expected)
     assert _names(client.get(_path(world), query_string={"q": term})) == expected
 
 
+def test_search_folds_the_codes_set_by_the_references_form_and_by_bulk_inserts(app, world):
+    """The code's search key is written with the code: changed by the client
+    (relations.update_references) or inserted in bulk (the demo, the benchmarks)."""
+    from hiveo.demo.bulk import add_relations_bulk
+    from hiveo.models import Relation
+    from hiveo.relations import services
+
+    with app.app_context():
+        initech = db.session.scalar(select(Company).where(Company.siren == world["initech"]))
+        delta = db.session.scalar(select(Company).where(
+            Company.siren == world["Delta Transports"]))
+        relation = db.session.scalar(select(Relation).where(
+            Relation.client_id == initech.id, Relation.supplier_id == delta.id))
+        services.update_references(relation, None, services.References(
+            supplier_code="ÉLEC-Ñ7", category=relation.category))
+        newcomer = make_company("Nouveau Venu", establishments=1)
+        add_relations_bulk(initech, [{"supplier_id": newcomer.id, "supplier_code": "ŒUF-Â9"}])
+        db.session.commit()
+    client = app.test_client()
+    login(client, "dan@example.com")
+
+    def found(term: str) -> list[str]:
+        return _names(client.get(_path(world), query_string={"q": term}))
+
+    assert found("elec-n7") == found("Élec") == ["Delta Transports"]
+    assert found("D-004") == []
+    assert found("oeuf-a9") == found("ŒUF") == ["Nouveau Venu"]
+
+
 def test_a_search_without_match_says_what_to_try(app, world):
     text = page_text(_get(app, world, "?q=introuvable"))
     assert "Aucun fournisseur ne correspond à ces critères pour « introuvable »" in text
