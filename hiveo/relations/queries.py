@@ -247,8 +247,8 @@ def _search_conditions(search: tuple[str, int]) -> list[ColumnElement[bool]]:
         return [or_(Company.siren.like(prefix, escape="\\"),
                     exists().where(Establishment.company_id == Relation.supplier_id,
                                    Establishment.siret.like(prefix, escape="\\")),
-                    Relation.supplier_code.ilike(bindparam("search_code", type_=String),
-                                                 escape="\\"))]
+                    Relation.code_key.like(bindparam("search_code", type_=String),
+                                           escape="\\"))]
     name, folded_code = Company.name_key, Relation.code_key
     conditions: list[ColumnElement[bool]] = []
     for index in range(count):
@@ -375,6 +375,8 @@ class _Listing:
 
 @lru_cache(maxsize=512)
 def _statement(shape: _Shape) -> _Listing:
+    """The listing of `shape`: every relation's figures when it reads them (or counts
+    them for the header), else those of its page alone (_page_first())."""
     if not _needs_every_figure(shape):
         return _page_first(shape)
     figures = _client_figures()
