@@ -194,7 +194,8 @@ def client_categories(client: Company) -> list[str]:
 # the values typed: these are parameters (_parameters()). Each shape's statement is built
 # once per process (_statement() and its siblings), so a request neither rebuilds the
 # large compliance construct nor hashes it again to find its compiled SQL in
-# SQLAlchemy's cache: it only binds its values.
+# SQLAlchemy's cache: it only binds its values. A statement holds about 170 KiB: the
+# caches keep the shapes last used (64 listings, 16 exports), a few MB per process.
 
 CLIENT_ID = bindparam("client_id", type_=Integer)
 LIMIT, OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
@@ -373,7 +374,7 @@ class _Listing:
     counts: tuple[str, ...] = ()
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=64)
 def _statement(shape: _Shape) -> _Listing:
     """The listing of `shape`: every relation's figures when it reads them (or counts
     them for the header), else those of its page alone (_page_first())."""
@@ -417,7 +418,7 @@ def _counts_statement() -> Any:
     return _counts_select(compliance_figures(Relation.client_id == CLIENT_ID))
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=16)
 def _export_statement(shape: _Shape) -> Any:
     return _rows_statement(shape, _client_figures()).limit(LIMIT)
 
