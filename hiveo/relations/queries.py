@@ -191,7 +191,7 @@ def client_categories(client: Company) -> list[str]:
 #
 # A listing's SQL depends on its shape (the status filter, whether a category or a
 # search is given and of which kind, the sort, whether the counts come along), never on
-# the values typed: these are parameters (_parameters()). Each shape's statement is built
+# the values typed: these are parameters (_prepared()). Each shape's statement is built
 # once per process (_statement() and its siblings), so a request neither rebuilds the
 # large compliance construct nor hashes it again to find its compiled SQL in
 # SQLAlchemy's cache: it only binds its values. A statement holds about 170 KiB: the
@@ -229,16 +229,14 @@ def _search_terms(query: str) -> tuple[tuple[str, int], dict[str, str]]:
                                    for index, word in enumerate(words)}
 
 
-def _shape(filters: SupplierFilters, sort: SupplierSort, with_counts: bool = False) -> _Shape:
-    return _Shape(filters.status, bool(filters.category), _search_terms(filters.query)[0],
-                  sort, with_counts)
-
-
-def _parameters(client: Company, today: date, filters: SupplierFilters) -> dict[str, Any]:
-    """Every value a listing statement binds (a shape that does not use one ignores it)."""
-    return {**sql_dates(today), "client_id": client.id, "category": filters.category,
-            "expiry_limit": today + timedelta(days=EXPIRY_WINDOW_DAYS),
-            **_search_terms(filters.query)[1]}
+def _prepared(client: Company, today: date, filters: SupplierFilters, sort: SupplierSort,
+              with_counts: bool = False) -> tuple[_Shape, dict[str, Any]]:
+    """The listing's shape, and every value its statement binds (a shape that does not
+    use one ignores it)."""
+    search, patterns = _search_terms(filters.query)
+    shape = _Shape(filters.status, bool(filters.category), search, sort, with_counts)
+    return shape, {**sql_dates(today), "client_id": client.id, "category": filters.category,
+                   "expiry_limit": today + timedelta(days=EXPIRY_WINDOW_DAYS), **patterns}
 
 
 def _search_conditions(search: tuple[str, int]) -> list[ColumnElement[bool]]:
@@ -468,8 +466,9 @@ def _listing(client: Company, today: date, filters: SupplierFilters | None,
              sort: SupplierSort | None, page: int, per_page: int, *, with_counts: bool
              ) -> tuple[Page, SupplierCounts | None]:
     filters, sort = filters or SupplierFilters(), sort or SupplierSort()
-    statements = _statement(_shape(filters, sort, with_counts))
-    params = {**_parameters(client, today, filters), "limit": per_page}
+    shape, params = _prepared(client, today, filters, sort, with_counts)
+    statements = _statement(shape)
+    params["limit"] = per_page
     page = max(1, page)
 
     def page_rows(number: int) -> list[Any]:
@@ -497,8 +496,7 @@ def supplier_rows(client: Company, today: date, filters: SupplierFilters | None 
                   sort: SupplierSort | None = None, limit: int | None = None
                   ) -> list[SupplierRow]:
     """Every row of the list (for the exports), up to `limit` (EXPORT_ROW_CAP), in one statement."""
-    filters = filters or SupplierFilters()
-    statement = _export_statement(_shape(filters, sort or SupplierSort()))
-    params = {**_parameters(client, today, filters),
-              "limit": EXPORT_ROW_CAP if limit is None else limit}
-    return [_row(row) for row in db.session.execute(statement, params)]
+    shape, params = _prepared(client, today, filters or SupplierFilters(),
+                              sort or SupplierSort())
+    params["limit"] = EXPORT_ROW_CAP if limit is None else limit
+    return [_row(row) for row in db.session.execute(_export_statement(shape), params)]
