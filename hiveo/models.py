@@ -587,6 +587,11 @@ class Relation(Model):
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The last change either side made to the relation or its references.
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Its standing, which the list counts and filters on: how many required slots
+    # nothing holds, and the last day every other one is held. Derived from the
+    # dossier and the requirements, written by relations/figures.py alone.
+    unheld_slots: Mapped[int] = mapped_column(default=0, server_default="0")
+    held_until: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     client: Mapped[Company] = relationship(foreign_keys=[client_id], lazy="raise_on_sql")
     supplier: Mapped[Company] = relationship(foreign_keys=[supplier_id], lazy="raise_on_sql")

@@ -162,8 +162,21 @@ def running_app(backend: str, tmp_path: Path, **overrides) -> Iterator[Flask]:
         wait_for_sends(app)
         with app.app_context():
             db.session.remove()
+            stale = _stale_standings()
             empty_database()
             db.engine.dispose()
+        # After the test, whatever it did: a door that changed what a relation's compliance
+        # reads without calling refresh_standing() leaves a stored standing behind.
+        assert not stale, f"stored standings differ from standing_select(): {stale[:5]}"
+
+
+def _stale_standings() -> list:
+    from hiveo.relations.figures import stale_standings
+
+    try:
+        return stale_standings()
+    finally:
+        db.session.rollback()
 
 
 @contextmanager

@@ -65,6 +65,9 @@ def add_establishments(company: Company, count: int, *, label: str | None = None
     if rows:
         db.session.execute(insert(Establishment), rows)
     db.session.flush()
+    from ..relations.figures import refresh_suppliers
+
+    refresh_suppliers([company.id])
 
 
 def make_user(email: str, *, name: str = "", password: str = "correct horse battery",

@@ -21,6 +21,7 @@ from ..extensions import db
 from ..models import Document, ReviewState
 from ..providers import supplied_types
 from ..providers.records import RemoteDocument
+from ..relations.figures import refresh_suppliers
 from ..sync.rules import Action, Held, decide
 from .catalogue import CATALOGUE, effective_end
 from .services import archive, claim_slot, settle_refusals
@@ -196,4 +197,6 @@ def apply_provider_documents(company_id: int, provider: str, candidates: Iterabl
             claim_slot(document)
     settle_refusals([d for d in new_documents if d.is_current], now)
     db.session.flush()
+    if new_documents:
+        refresh_suppliers([company_id])
     return applied

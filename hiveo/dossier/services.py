@@ -39,6 +39,7 @@ from ..models import (
     utcnow,
 )
 from ..providers import PROVIDERS
+from ..relations.figures import refresh_suppliers
 from .catalogue import CATALOGUE, DocumentType, effective_end
 from .managed import managed_types
 from .pdf import PdfRejected, inspect_pdf_isolated
@@ -366,6 +367,7 @@ def add_document(
     db.session.flush()
     settle_refusals([document], now)
     archived = make_current(document, now) if validated else []
+    refresh_suppliers([company.id])
     audit(
         company.id,
         uploaded_by,
@@ -574,6 +576,7 @@ def add_current_bulk(company_id: int, rows: list[dict], stored: StoredFile) -> N
         db.session.execute(insert(Document.metadata.tables[Document.__tablename__]),
                            values[start:start + 1000])
     db.session.flush()
+    refresh_suppliers(value["company_id"] for value in values)
 
 
 class ReviewConflict(DocumentError):
@@ -609,6 +612,7 @@ def validate_document(document_id: int, reviewer: User, now: datetime | None = N
     document.reviewed_by_id = reviewer.id
     document.reviewed_at = now
     archived = make_current(document, now)
+    refresh_suppliers([document.company_id])
     audit(document.company_id, reviewer, "document.validated", document_id=document.id,
           doc_type=document.doc_type, archived=[old.id for old in archived])
     return document
@@ -625,6 +629,7 @@ def refuse_document(document_id: int, reviewer: User, reason: str,
     document.refusal_reason = reason[:2000]
     document.reviewed_by_id = reviewer.id
     document.reviewed_at = now
+    refresh_suppliers([document.company_id])
     audit(document.company_id, reviewer, "document.refused", document_id=document.id,
           doc_type=document.doc_type, reason=document.refusal_reason)
     return document

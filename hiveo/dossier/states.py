@@ -157,6 +157,15 @@ def in_force_condition() -> ColumnElement[bool]:
                 or_(state_condition(State.VALID), state_condition(State.EXPIRING)))
 
 
+def holds_until_end_condition() -> ColumnElement[bool]:
+    """A current document that is in force on every day up to its `effective_end`, and on
+    none after: validated, and not declared expired by its provider. Unlike
+    in_force_condition() it takes no day: in force on day D is this and effective_end >= D
+    (tests/integration/test_states.py checks both say so)."""
+    return and_(Document.is_current.is_(True), _sql_validated(),
+                or_(Document.provider_state.is_(None), Document.provider_state != "expired"))
+
+
 IN_FORCE = (State.VALID, State.EXPIRING)
 
 

@@ -15,6 +15,7 @@ from ..core.inputs import ascii_digits
 from ..extensions import db
 from ..identifiers import InvalidIdentifier, format_siren, validate_siren, validate_siret
 from ..models import Company, Establishment, Membership, Relation, Role, User, name_key
+from ..relations.figures import refresh_suppliers
 from ..relations.requirements import ensure_default_requirements
 
 
@@ -85,6 +86,8 @@ def add_establishment(
     )
     db.session.add(establishment)
     db.session.flush()
+    # Establishment-level requirements ask each open establishment: the standing follows.
+    refresh_suppliers([company.id])
     return establishment
 
 
@@ -248,6 +251,8 @@ def close_establishment(company: Company, siret: str, when) -> Establishment:
     if establishment.closed_at is not None:
         raise OrganisationError("Cet établissement est déjà fermé.")
     establishment.closed_at = when
+    # Establishment-level requirements ask each open establishment: the standing follows.
+    refresh_suppliers([company.id])
     return establishment
 
 
@@ -256,6 +261,8 @@ def reopen_establishment(company: Company, siret: str) -> Establishment:
     if establishment.closed_at is None:
         raise OrganisationError("Cet établissement n'est pas fermé.")
     establishment.closed_at = None
+    # Establishment-level requirements ask each open establishment: the standing follows.
+    refresh_suppliers([company.id])
     return establishment
 
 

@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, Subquery, and_, case, exists, func, or_, select, union_all
+from sqlalchemy import Select, Subquery, and_, case, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..dossier.catalogue import CATALOGUE, Level
 from ..dossier.queries import build_slots
-from ..dossier.states import IN_FORCE, State, in_force_condition
+from ..dossier.states import IN_FORCE, TODAY, State
 from ..extensions import db
-from ..models import Document, Establishment, Relation, RelationEstablishment, Requirement
+from ..models import Document, Establishment, Relation
+from .figures import required_slots
 from .requirements import Rule, relation_rules, relation_scope, relation_scopes
 
 
@@ -160,82 +161,20 @@ def compliance_select(*relation_conditions: ColumnElement[bool]) -> Select[Any]:
     """Per relation matching `relation_conditions`: `unmet`, the number of its required
     slots not in force, and `next_expiry`, the earliest end of a required document in force.
 
-    Set-based, with no lookup run once per relation or per slot: what the
-    suppliers hold in force is gathered once per (place, type), then every
-    required slot of every relation is joined to it, so a client's 5,000
-    suppliers cost one pass over their documents, rules and establishments.
-    Join it on `relation_id`. Like relation_compliance(), a multi-occurrence type
-    is held when every one of its current documents is in force.
+    Set-based, with no lookup run once per relation or per slot (the slots of
+    figures.required_slots()): a client's 5,000 suppliers cost one pass over their
+    documents, rules and establishments. Join it on `relation_id`. Like
+    relation_compliance(), a multi-occurrence type is held when every one of its
+    current documents is in force.
     """
-    own_sets = (select(Requirement.client_id, Requirement.category)
-                .where(Requirement.category != "").distinct().subquery("own_sets"))
-    narrowed = exists().where(RelationEstablishment.relation_id == Relation.id)
-    relation = (
-        select(Relation.id.label("relation_id"), Relation.client_id, Relation.supplier_id,
-               # The relation's category has a set of its own, or else the default set ("").
-               case((own_sets.c.category.is_not(None), Relation.category),
-                    else_="").label("rule_set"),
-               narrowed.label("narrowed"))
-        .outerjoin(own_sets, and_(own_sets.c.client_id == Relation.client_id,
-                                  own_sets.c.category == Relation.category))
-        .where(*relation_conditions)
-        .cte("relation"))
-    rules = and_(Requirement.client_id == relation.c.client_id,
-                 Requirement.category == relation.c.rule_set)
-    suppliers = select(relation.c.supplier_id)
-
-    def held(place: Any, name: str) -> Subquery:
-        """Per (place, type) of these suppliers: `lapsed`, how many of its current documents
-        are not in force (a multi-occurrence type holds several), and the earliest end."""
-        in_force = in_force_condition()
-        return (select(place.label("place_id"), Document.doc_type,
-                       func.sum(case((in_force, 0), else_=1)).label("lapsed"),
-                       func.min(Document.effective_end).label("end"))
-                .where(Document.company_id.in_(suppliers), Document.is_current.is_(True),
-                       Document.archived_at.is_(None),
-                       Document.establishment_id.is_(None) if place is Document.company_id
-                       else Document.establishment_id.is_not(None))
-                .group_by(place, Document.doc_type)
-                .subquery(name))
-
-    def filled(place_held: Subquery) -> list[Any]:
-        """The slot's place when every current document is in force (else NULL), and its end."""
-        whole = place_held.c.lapsed == 0
-        return [case((whole, place_held.c.place_id), else_=None).label("held"),
-                case((whole, place_held.c.end), else_=None).label("end")]
-
-    def covered(establishment_id: Any) -> ColumnElement[bool]:
-        return or_(~relation.c.narrowed, exists().where(
-            RelationEstablishment.relation_id == relation.c.relation_id,
-            RelationEstablishment.establishment_id == establishment_id))
-
-    # Every required slot of every relation, with the end of what fills it in force
-    # (NULL `held`: nothing does). One pass gives both figures.
-    company_held = held(Document.company_id, "company_held")
-    company_slots = (
-        select(relation.c.relation_id, Requirement.id.label("rule_id"), *filled(company_held))
-        .select_from(relation)
-        .join(Requirement, and_(rules, Requirement.level == Level.COMPANY.value))
-        .outerjoin(company_held, and_(company_held.c.place_id == relation.c.supplier_id,
-                                      company_held.c.doc_type == Requirement.doc_type)))
-    establishment_held = held(Document.establishment_id, "establishment_held")
-    establishment_slots = (
-        select(relation.c.relation_id, Requirement.id.label("rule_id"),
-               *filled(establishment_held))
-        .select_from(relation)
-        .join(Requirement, and_(rules, Requirement.level == Level.ESTABLISHMENT.value))
-        .join(Establishment, and_(Establishment.company_id == relation.c.supplier_id,
-                                  Establishment.closed_at.is_(None)))
-        .outerjoin(establishment_held,
-                   and_(establishment_held.c.place_id == Establishment.id,
-                        establishment_held.c.doc_type == Requirement.doc_type))
-        .where(covered(Establishment.id)))
-    slots = union_all(company_slots, establishment_slots).subquery("slots")
-    empty = and_(slots.c.rule_id.is_not(None), slots.c.held.is_(None))
+    relation, slots = required_slots(relation_conditions)
+    # A slot is in force on the day while what holds it does (its end not passed).
+    met = slots.c.held_until >= TODAY
+    unmet = and_(slots.c.rule_id.is_not(None), or_(slots.c.held_until.is_(None), ~met))
     return (
         select(relation.c.relation_id,
-               func.coalesce(func.sum(case((empty, 1), else_=0)), 0).label("unmet"),
-               func.min(slots.c.end).label("next_expiry"))
+               func.coalesce(func.sum(case((unmet, 1), else_=0)), 0).label("unmet"),
+               func.min(case((met, slots.c.held_until), else_=None)).label("next_expiry"))
         .select_from(relation)
         .outerjoin(slots, slots.c.relation_id == relation.c.relation_id)
         .group_by(relation.c.relation_id))

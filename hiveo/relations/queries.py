@@ -2,9 +2,11 @@
 
 Every figure comes from the SQL of compliance.py: the page, its counts header
 and the exports cost a fixed number of statements whatever the number of
-suppliers. The whole page computes the figures of every relation once (its
-header counts them); a list fragment whose filter and sort do not read them
-(a search, a category, a page) computes those of its own rows only.
+suppliers. The header and the "non conformes" filter read each relation's
+stored standing (figures.py); the rows shown get their figures (problems,
+next expiry) computed for the page alone. Only what orders or filters on
+those figures (the sorts by compliance and by expiry, "expire sous 30
+jours") computes them for every relation it may show.
 
 What the list shows: relations that are not closed (closed ones behind their
 own filter). The compliance badge is for active relations; an invitation or
@@ -19,16 +21,17 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, and_, bindparam, case, exists, func, or_, select, true
+from sqlalchemy import Date, Integer, String, and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..core.inputs import ascii_digits
 from ..core.text import fold, plural
-from ..dossier.states import sql_dates
+from ..dossier.states import TODAY, sql_dates
 from ..extensions import db
 from ..models import Company, Establishment, Relation, RelationState
 from ..organisations.services import Page, like_escape
-from .compliance import compliance_figures, compliance_select, never_deposited
+from .compliance import compliance_select, never_deposited
+from .figures import compliant_on
 from .visibility import READABLE_STATES
 
 # The choices of the "Afficher" filter: value in the URL → label.
@@ -161,23 +164,22 @@ class SupplierCounts:
         return " · ".join(self.parts())
 
 
-def _counts_select(figures: Any) -> Any:
-    """The six figures of the header, from the client's compliance figures."""
-    per_relation = (select(Relation.state.label("state"), figures.c.unmet)
-                    .join(figures, figures.c.relation_id == Relation.id).subquery())
-    state, unmet = per_relation.c.state, per_relation.c.unmet
+def _counts_select() -> Any:
+    """The six figures of the header, from the stored standing of the client's relations."""
+    state = Relation.state
 
     def count(condition: ColumnElement[bool], name: str) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).label(name)
 
     active = state == RelationState.ACTIVE.value
+    compliant = compliant_on(TODAY)
     return select(count(state != RelationState.CLOSED.value, "count_total"),
-                  count(and_(active, unmet == 0), "count_compliant"),
-                  count(and_(active, unmet > 0), "count_non_compliant"),
+                  count(and_(active, compliant), "count_compliant"),
+                  count(and_(active, ~compliant), "count_non_compliant"),
                   count(state == RelationState.INVITED.value, "count_invited"),
                   count(state == RelationState.SUSPENDED.value, "count_suspended"),
                   count(state == RelationState.CLOSED.value, "count_closed")
-                  ).select_from(per_relation)
+                  ).where(Relation.client_id == CLIENT_ID)
 
 
 def client_categories(client: Company) -> list[str]:
@@ -190,11 +192,11 @@ def client_categories(client: Company) -> list[str]:
 # ---- The statements: built once per shape, their values bound per request ----
 #
 # A listing's SQL depends on its shape (the status filter, whether a category or a
-# search is given and of which kind, the sort, whether the counts come along), never on
-# the values typed: these are parameters (_prepared()). Each shape's statement is built
-# once per process (_statement() and its siblings), so a request neither rebuilds the
-# large compliance construct nor hashes it again to find its compiled SQL in
-# SQLAlchemy's cache: it only binds its values. A statement holds about 170 KiB: the
+# search is given and of which kind, the sort), never on the values typed: these are
+# parameters (_prepared()). Each shape's statement is built once per process
+# (_statement() and its siblings), so a request neither rebuilds the large compliance
+# construct nor hashes it again to find its compiled SQL in SQLAlchemy's cache: it only
+# binds its values. A statement holds about 170 KiB: the
 # caches keep the shapes last used (64 listings, 16 exports), a few MB per process.
 
 CLIENT_ID = bindparam("client_id", type_=Integer)
@@ -210,7 +212,6 @@ class _Shape:
     category: bool = False
     search: tuple[str, int] = ("", 0)      # ("number", 1), ("words", n) or nothing
     sort: SupplierSort = SupplierSort()
-    with_counts: bool = False
 
 
 def _search_terms(query: str) -> tuple[tuple[str, int], dict[str, str]]:
@@ -229,12 +230,12 @@ def _search_terms(query: str) -> tuple[tuple[str, int], dict[str, str]]:
                                    for index, word in enumerate(words)}
 
 
-def _prepared(client: Company, today: date, filters: SupplierFilters, sort: SupplierSort,
-              with_counts: bool = False) -> tuple[_Shape, dict[str, Any]]:
+def _prepared(client: Company, today: date, filters: SupplierFilters, sort: SupplierSort
+              ) -> tuple[_Shape, dict[str, Any]]:
     """The listing's shape, and every value its statement binds (a shape that does not
     use one ignores it)."""
     search, patterns = _search_terms(filters.query)
-    shape = _Shape(filters.status, bool(filters.category), search, sort, with_counts)
+    shape = _Shape(filters.status, bool(filters.category), search, sort)
     return shape, {**sql_dates(today), "client_id": client.id, "category": filters.category,
                    "expiry_limit": today + timedelta(days=EXPIRY_WINDOW_DAYS), **patterns}
 
@@ -272,7 +273,7 @@ def _filter_conditions(shape: _Shape, figures: Any) -> list[ColumnElement[bool]]
     conditions: list[ColumnElement[bool]] = []
     match shape.status:
         case "non-conformes":
-            conditions += [state == RelationState.ACTIVE.value, figures.c.unmet > 0]
+            conditions += [state == RelationState.ACTIVE.value, ~compliant_on(TODAY)]
         case "expire-30-jours":
             conditions.append(_shown_expiry(figures)
                               <= bindparam("expiry_limit", type_=Date))
@@ -296,15 +297,15 @@ _STATE_ORDER = case({RelationState.INVITED.value: 1, RelationState.ACTIVE.value:
                     value=Relation.state, else_=5)
 
 
-# What reads every relation's compliance figures: these filters and sorts. The others
-# find the page's relations first and compute the figures of those alone.
-_FIGURE_FILTERS = frozenset({"non-conformes", "expire-30-jours"})
+# What reads the compliance figures of every relation it may show: these filters and
+# sorts. The others (the stored standing is enough for "non conformes") find the page's
+# relations first and compute the figures of those alone.
+_FIGURE_FILTERS = frozenset({"expire-30-jours"})
 _FIGURE_SORTS = frozenset({"conformite", "echeance"})
 
 
 def _needs_every_figure(shape: _Shape) -> bool:
-    return (shape.with_counts or shape.status in _FIGURE_FILTERS
-            or shape.sort.column in _FIGURE_SORTS)
+    return shape.status in _FIGURE_FILTERS or shape.sort.column in _FIGURE_SORTS
 
 
 def _order_by(sort: SupplierSort, unmet: Any = None, expiry: Any = None) -> list[Any]:
@@ -343,8 +344,14 @@ def _row_columns(unmet: Any, expiry: Any) -> list[Any]:
             unmet, expiry, Relation.changed_at]
 
 
-def _client_figures() -> Any:
-    return compliance_select(Relation.client_id == CLIENT_ID).cte("compliance")
+def _client_figures(shape: _Shape | None = None) -> Any:
+    """The figures of the client's relations that `shape` may show. "Expire sous 30 jours"
+    needs those of the relations whose standing holds until the window's end at most:
+    a relation's next expiry is never before the day its standing lapses."""
+    conditions = [Relation.client_id == CLIENT_ID]
+    if shape is not None and shape.status == "expire-30-jours":
+        conditions.append(Relation.held_until <= bindparam("expiry_limit", type_=Date))
+    return compliance_select(*conditions).cte("compliance")
 
 
 def _rows_statement(shape: _Shape, figures: Any) -> Any:
@@ -364,31 +371,22 @@ def _rows_statement(shape: _Shape, figures: Any) -> Any:
 
 @dataclass(frozen=True)
 class _Listing:
-    """A shape's statements: one page of rows with the total (and the counts header when
-    asked: `counts` names its columns), and the count alone for a page past the end."""
+    """A shape's statements: one page of rows with the total, and the count alone for a
+    page past the end."""
 
     page: Any
     counting: Any
-    counts: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=64)
 def _statement(shape: _Shape) -> _Listing:
-    """The listing of `shape`: every relation's figures when it reads them (or counts
-    them for the header), else those of its page alone (_page_first())."""
+    """The listing of `shape`: the figures of every relation it may show when it orders or
+    filters on them, else those of its page alone (_page_first())."""
     if not _needs_every_figure(shape):
         return _page_first(shape)
-    figures = _client_figures()
-    base = _rows_statement(shape, figures)
-    statement = (base.add_columns(func.count().over().label("total"))
-                 .limit(LIMIT).offset(OFFSET))
-    names: tuple[str, ...] = ()
-    if shape.with_counts:
-        counts = _counts_select(figures).subquery("counts")
-        statement = statement.add_columns(*counts.c).join(counts, true())
-        names = tuple(column.name for column in counts.c)
-    counting = select(func.count()).select_from(base.order_by(None).subquery())
-    return _Listing(statement, counting, names)
+    base = _rows_statement(shape, _client_figures(shape))
+    statement = base.add_columns(func.count().over().label("total")).limit(LIMIT).offset(OFFSET)
+    return _Listing(statement, select(func.count()).select_from(base.order_by(None).subquery()))
 
 
 def _page_first(shape: _Shape) -> _Listing:
@@ -413,16 +411,16 @@ def _page_first(shape: _Shape) -> _Listing:
 
 @lru_cache(maxsize=1)
 def _counts_statement() -> Any:
-    return _counts_select(compliance_figures(Relation.client_id == CLIENT_ID))
+    return _counts_select()
 
 
 @lru_cache(maxsize=16)
 def _export_statement(shape: _Shape) -> Any:
-    return _rows_statement(shape, _client_figures()).limit(LIMIT)
+    return _rows_statement(shape, _client_figures(shape)).limit(LIMIT)
 
 
 def supplier_counts(client: Company, today: date) -> SupplierCounts:
-    """The counts header, in one aggregate statement over the client's relations."""
+    """The counts header, in one aggregate statement over the client's stored standings."""
     row = db.session.execute(_counts_statement(),
                              {**sql_dates(today), "client_id": client.id}).one()
     return SupplierCounts(*(int(value) for value in row))
@@ -438,35 +436,14 @@ def suppliers_page(client: Company, today: date, filters: SupplierFilters | None
                    sort: SupplierSort | None = None, page: int = 1, per_page: int = 50) -> Page:
     """One page of the client's suppliers (SupplierRow items) with the total, in one statement.
 
-    The total is a window count over the filtered rows. A filter or sort on
-    compliance computes the figures of every relation once; any other finds
-    the page's rows first and computes theirs (_page_first). A page past the
-    end costs a second statement for the total and a third for the last page.
+    The total is a window count over the filtered rows. A sort on the figures,
+    or "expire sous 30 jours", computes those of every relation it may show;
+    any other finds the page's rows first and computes theirs (_page_first). A
+    page past the end costs a second statement for the total and a third for
+    the last page.
     """
-    return _listing(client, today, filters, sort, page, per_page, with_counts=False)[0]
-
-
-def suppliers_listing(client: Company, today: date, filters: SupplierFilters | None = None,
-                      sort: SupplierSort | None = None, page: int = 1, per_page: int = 50
-                      ) -> tuple[Page, SupplierCounts]:
-    """suppliers_page() and the counts header together, still in one statement.
-
-    The compliance figures of the client's relations are computed once, as a
-    common table that both the page and the counts read: the whole list costs
-    one pass over the suppliers' documents, not two. An empty page costs one
-    more statement, for the counts.
-    """
-    listing, counts = _listing(client, today, filters, sort, page, per_page, with_counts=True)
-    if counts is None:
-        counts = supplier_counts(client, today)
-    return listing, counts
-
-
-def _listing(client: Company, today: date, filters: SupplierFilters | None,
-             sort: SupplierSort | None, page: int, per_page: int, *, with_counts: bool
-             ) -> tuple[Page, SupplierCounts | None]:
     filters, sort = filters or SupplierFilters(), sort or SupplierSort()
-    shape, params = _prepared(client, today, filters, sort, with_counts)
+    shape, params = _prepared(client, today, filters, sort)
     statements = _statement(shape)
     params["limit"] = per_page
     page = max(1, page)
@@ -486,10 +463,17 @@ def _listing(client: Company, today: date, filters: SupplierFilters | None,
         if page > last:
             page = last
             rows = page_rows(page)
-    header = None
-    if statements.counts and rows:
-        header = SupplierCounts(*(int(getattr(rows[0], name)) for name in statements.counts))
-    return Page([_row(row) for row in rows], total, page, per_page, filters.query), header
+    return Page([_row(row) for row in rows], total, page, per_page, filters.query)
+
+
+def suppliers_listing(client: Company, today: date, filters: SupplierFilters | None = None,
+                      sort: SupplierSort | None = None, page: int = 1, per_page: int = 50
+                      ) -> tuple[Page, SupplierCounts]:
+    """suppliers_page() and the counts header: one statement more, an aggregate over the
+    client's relations that reads no document. (Joined to the page's statement, it
+    made PostgreSQL plan the page eight times slower.)"""
+    return (suppliers_page(client, today, filters, sort, page, per_page),
+            supplier_counts(client, today))
 
 
 def supplier_rows(client: Company, today: date, filters: SupplierFilters | None = None,

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from ..dossier.catalogue import CATALOGUE, Level
 from ..extensions import db
 from ..models import Company, Relation, RelationEstablishment, RelationState, Requirement
+from .figures import refresh_standing
 
 # The legal dossier of Code du travail D8222-5: what a client requires by default.
 DEFAULT_TYPES = ("KBIS", "URSSAF_VIGILANCE", "LNTE")
@@ -60,7 +61,7 @@ def ensure_default_requirements(client: Company) -> None:
         for rule in default_rules():
             db.session.add(Requirement(client_id=client.id, category="", doc_type=rule.doc_type,
                                        level=rule.level))
-        db.session.flush()
+        refresh_standing(Relation.client_id == client.id)  # any relation may follow this set
 
 
 def set_requirements(client: Company, category: str, rules: Iterable[Rule]) -> list[Rule]:
@@ -79,7 +80,7 @@ def set_requirements(client: Company, category: str, rules: Iterable[Rule]) -> l
     for rule in checked:
         db.session.add(Requirement(client_id=client.id, category=category,
                                    doc_type=rule.doc_type, level=rule.level))
-    db.session.flush()
+    refresh_standing(Relation.client_id == client.id)  # any relation may follow this set
     return checked
 
 

@@ -33,6 +33,7 @@ from ..models import (
     User,
     utcnow,
 )
+from .figures import refresh_standing
 from .requirements import ensure_default_requirements, relation_rules
 
 STATE_LABELS = {
@@ -380,6 +381,9 @@ def update_references(relation: Relation, user: User | None, references: Referen
     _apply_references(relation, checked)
     after = _references_of(relation)
     changed = {key: after[key] for key in after if after[key] != before[key]}
+    if "category" in changed:
+        # Another category may follow another set of requirements.
+        refresh_standing(Relation.id == relation.id)
     if changed:
         record(relation, user, "references", changed=sorted(changed))
     return relation
@@ -404,6 +408,9 @@ def set_scope(relation: Relation, user: User | None, establishments: Iterable[Es
         db.session.add(RelationEstablishment(relation_id=relation.id,
                                              establishment_id=establishment.id))
     db.session.flush()
+    # Its required slots follow the establishments it covers (a new relation's first standing
+    # comes from here too: open_relation() sets its scope).
+    refresh_standing(Relation.id == relation.id)
     if record_change:
         record(relation, user, "scope", establishments=sorted(e.siret for e in chosen))
 

@@ -1,4 +1,9 @@
-"""`flask suppliers import`: a client's CSV file of suppliers, for files too big for a page."""
+"""`flask suppliers import`: a client's CSV file of suppliers, for files too big for a page.
+
+`flask suppliers standing [--fix]`: checks each relation's stored standing (what the
+list of suppliers counts, hiveo/relations/figures.py) against its dossier, after a
+restore or a change made by hand in the database; `--fix` rewrites what differs.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,10 @@ from sqlalchemy import select
 from ..auth.services import normalise_email
 from ..clitools import company_by_siren, fail
 from ..core.tenancy import company_access
+from ..core.text import plural
 from ..extensions import begin_write, db
 from ..models import User
+from ..relations.figures import refresh_standing, stale_standings
 from ..relations.invitations import (
     MAX_CLI_ROWS,
     MAX_IMPORT_BYTES,
@@ -60,6 +67,24 @@ def suppliers_import(siren: str, path: Path, email: str, row_by_row: bool) -> No
         fail(f"Aucune invitation envoyée : {len(report.refused)} ligne(s) refusée(s).")
     click.echo(f"{report.written} fournisseur(s) invité(s), {len(report.refused)} ligne(s) "
                "refusée(s).")
+
+
+@suppliers.command("standing", help="Vérifie la conformité enregistrée de chaque relation "
+                   "(comptée par « Mes fournisseurs ») contre les dossiers.")
+@click.option("--fix", is_flag=True, help="Recalcule et enregistre celles qui diffèrent.")
+def suppliers_standing(fix: bool) -> None:
+    if not fix:
+        stale = stale_standings()
+        if stale:
+            fail(f"{plural(len(stale), 'relation')} à recalculer "
+                 f"(identifiants {', '.join(str(row[0]) for row in stale[:20])}"
+                 f"{', …' if len(stale) > 20 else ''}) : relancez avec --fix.")
+        click.echo("Toutes les relations sont à jour.")
+        return
+    begin_write()
+    fixed = refresh_standing()
+    db.session.commit()
+    click.echo(f"{plural(fixed, 'relation recalculée', 'relations recalculées')}.")
 
 
 def register(app: Flask) -> None:

@@ -10,9 +10,12 @@ from sqlalchemy import select
 from hiveo.demo.factories import make_company
 from hiveo.dossier.states import (
     EXPIRING_DAYS,
+    IN_FORCE,
     RULES,
     State,
     document_state,
+    holds_until_end_condition,
+    in_force_condition,
     sql_dates,
     state_column,
     state_condition,
@@ -44,6 +47,15 @@ def _generate(company_id: int) -> list[Document]:
     return documents
 
 
+def _stored(name: str):
+    """A company holding the generated documents, committed."""
+    company = make_company(name, establishments=0)
+    documents = _generate(company.id)
+    db.session.add_all(documents)
+    db.session.commit()
+    return company, documents
+
+
 def test_every_document_state_has_exactly_one_rule_and_missing_has_none():
     states = [rule.state for rule in RULES]
     assert len(states) == len(set(states))
@@ -52,10 +64,7 @@ def test_every_document_state_has_exactly_one_rule_and_missing_has_none():
 
 def test_python_and_sql_agree_on_every_state_around_every_boundary(app):
     with app.app_context():
-        company = make_company("États Limites", establishments=0)
-        documents = _generate(company.id)
-        db.session.add_all(documents)
-        db.session.commit()
+        company, documents = _stored("États Limites")
         ids = {doc.id for doc in documents}
         # The same documents seen on several days: each boundary falls on one of them.
         for today in (TODAY + timedelta(days=shift) for shift in (-31, -1, 0, 1, 30, 31)):
@@ -73,3 +82,19 @@ def test_python_and_sql_agree_on_every_state_around_every_boundary(app):
             assert {i: State(s) for i, s in column.items()} == expected, today
         # Every state occurs, so no condition passes by matching nothing.
         assert set(expected.values()) == set(State) - {State.MISSING}
+
+
+def test_a_document_held_until_its_end_is_in_force_on_exactly_the_days_up_to_it(app):
+    with app.app_context():
+        company, documents = _stored("Tenus Jusqu'au Bout")
+        held = set(db.session.scalars(select(Document.id).where(
+            Document.company_id == company.id, holds_until_end_condition())))
+        assert held and held != {doc.id for doc in documents}
+        for today in (TODAY + timedelta(days=shift) for shift in (-401, -1, 0, 1, 30, 31, 401)):
+            in_force = set(db.session.scalars(
+                select(Document.id).where(Document.company_id == company.id,
+                                          in_force_condition()), sql_dates(today)))
+            assert in_force == {doc.id for doc in documents
+                                if doc.id in held and doc.effective_end >= today}, today
+            assert in_force == {doc.id for doc in documents
+                                if doc.is_current and document_state(doc, today) in IN_FORCE}

@@ -18,6 +18,7 @@ from hiveo.models import (
     Document,
     Establishment,
     ProviderLink,
+    Relation,
     SyncRun,
     SyncRunItem,
     User,
@@ -512,3 +513,33 @@ def test_the_database_stores_only_the_outcomes_of_runs_that_took_place(app, cast
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
+
+
+def test_a_sync_gives_a_clients_relation_the_standing_of_what_it_imported(app, cast, world):
+    from hiveo.demo.factories import make_relation
+    from hiveo.relations.figures import stale_standings
+
+    with app.app_context():
+        relation_id = make_relation(db.session.get(Company, cast.globex_id),
+                                    db.session.get(Company, cast.acme_id)).id
+        db.session.commit()
+
+    def standing():
+        with app.app_context():
+            assert stale_standings() == []
+            return tuple(db.session.execute(
+                select(Relation.unheld_slots, Relation.held_until)
+                .where(Relation.id == relation_id)).one())
+
+    assert standing() == (3, None)
+    add_al(world, "KBIS")
+    add_al(world, "ATTESTATION_URSSAF", validity_start=date(2026, 10, 1),
+           validity_end=date(2027, 3, 31))
+    assert run(app).outcome == "success"
+    assert standing()[0] == 1                     # the list of foreign workers is missing
+    add_al(world, "LISTE_SALARIES_ETRANGERS", validity_end=date(2027, 2, 28))
+    assert run(app).outcome == "success"
+    with app.app_context():
+        kbis_end = db.session.scalar(select(Document.effective_end).where(
+            Document.doc_type == "KBIS", Document.is_current.is_(True)))
+    assert standing() == (0, min(kbis_end, date(2027, 2, 28)))
