@@ -100,7 +100,9 @@ def load(url: str, *, cookie: str = "", seconds: float = 5.0,
     """Requests per second and p50/p99 latency (ms) at `connections` concurrent connections."""
     wrk = shutil.which("wrk")
     if wrk:
-        command = [wrk, "-t2", f"-c{connections}", f"-d{round(seconds)}s", "--latency",
+        # wrk needs a connection per thread.
+        command = [wrk, f"-t{min(2, connections)}", f"-c{connections}", f"-d{round(seconds)}s",
+                   "--latency",
                    "-H", f"User-Agent: {USER_AGENT}", url]
         if cookie:
             command[1:1] = ["-H", f"Cookie: {cookie}"]

@@ -106,7 +106,12 @@ def bench_pages(data: dataset.Dataset, instance_dir: str, *, rounds: int, second
                 result = load.load(portal_url + path, cookie=cookies[name], seconds=seconds)
                 if result["errors"] and name not in expected_errors:
                     raise RuntimeError(f"{name}: {result['errors']} failed requests")
-                raw[name].append(result)
+                # One connection at a time: each request's own latency, no queue. At 16
+                # connections on two cores, a request mostly waits for the ones before it.
+                alone = load.load(portal_url + path, cookie=cookies[name],
+                                  seconds=max(2.0, seconds / 2), connections=1)
+                raw[name].append({**result, "alone_p50_ms": alone["p50_ms"],
+                                  "alone_p99_ms": alone["p99_ms"]})
             print(f"  pages: round {round_number + 1}/{rounds} done", flush=True)
     hello_runs = [r["rps"] for runs in references.values() for r in runs]
     typical = statistics.median(hello_runs)
@@ -130,6 +135,8 @@ def bench_pages(data: dataset.Dataset, instance_dir: str, *, rounds: int, second
                                       for page, base in zip(ratios[name], floor, strict=True)]),
             "p50_ms": spread([r["p50_ms"] for r in raw[name]]),
             "p99_ms": spread([r["p99_ms"] for r in raw[name]]),
+            "alone_p50_ms": spread([r["alone_p50_ms"] for r in raw[name]]),
+            "alone_p99_ms": spread([r["alone_p99_ms"] for r in raw[name]]),
         }
     return out
 
