@@ -603,7 +603,11 @@ class Relation(Model):
         CheckConstraint("client_id <> supplier_id", name="not_its_own_supplier"),
         CheckConstraint("state in ('invited', 'active', 'suspended', 'closed')",
                         name="state_known"),
-        Index("ix_relations_client_id_state", "client_id", "state"),
+        # The list's counts header reads this index alone (relations/queries.py).
+        Index("ix_relations_client_standing", "client_id", "state", "unheld_slots",
+              "held_until"),
+        # ...and its category filter, from this index alone too.
+        Index("ix_relations_client_id_category", "client_id", "category"),
         Index("ix_relations_supplier_id_state", "supplier_id", "state"),
     )
 

@@ -87,7 +87,7 @@ def supplier_list(siren: str) -> ResponseReturnValue:
     if is_partial():
         page = suppliers_page(access.company, today, filters, sort, page_number(), per_page)
         return render_fragment("suppliers/_list.html", page=page, **context)
-    # The whole page: the counts header comes with the rows, in the same statement.
+    # The whole page: the rows, the counts header and the category filter's choices.
     page, counts = suppliers_listing(access.company, today, filters, sort, page_number(),
                                      per_page)
     clients = [company for company in companies_of(current_user) if company.is_client]

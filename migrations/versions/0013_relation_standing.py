@@ -12,7 +12,10 @@ NULL or >= D); hiveo/relations/figures.py writes them from now on. This
 migration fills them for the relations already there, with its own SQL (the
 rule as it stands at this revision, so that later code cannot change what
 it does); tests/integration/test_migration_0013.py checks that it agrees with
-standing_select(). The downgrade drops both columns: nothing else reads them.
+standing_select(). An index of (client_id, state, unheld_slots, held_until) replaces
+that of (client_id, state), so that the header counts from the index alone, and one of
+(client_id, category) gives the category filter its choices. The downgrade puts the old
+index back and drops the new ones and both columns: nothing else reads them.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -89,9 +92,18 @@ def upgrade():
             .values(unheld_slots=sa.bindparam('unheld'), held_until=sa.bindparam('until')),
             [{'relation_id': relation_id, 'unheld': unheld, 'until': held_until}
              for relation_id, unheld, held_until in rows[start:start + 1000]])
+    # The counts header reads this index alone; it covers what (client_id, state) served.
+    op.create_index('ix_relations_client_standing', 'relations',
+                    ['client_id', 'state', 'unheld_slots', 'held_until'])
+    op.drop_index('ix_relations_client_id_state', table_name='relations')
+    # The categories of the list's filter, from an index too.
+    op.create_index('ix_relations_client_id_category', 'relations', ['client_id', 'category'])
 
 
 def downgrade():
+    op.drop_index('ix_relations_client_id_category', table_name='relations')
+    op.create_index('ix_relations_client_id_state', 'relations', ['client_id', 'state'])
+    op.drop_index('ix_relations_client_standing', table_name='relations')
     # Plain ALTER TABLEs (SQLite 3.35+), as in 0006, 0011 and 0012.
     op.drop_column('relations', 'held_until')
     op.drop_column('relations', 'unheld_slots')

@@ -203,3 +203,43 @@ def test_the_counts_and_the_non_compliant_filter_follow_the_day_with_nothing_wri
             assert (counts.compliant, counts.non_compliant) == (compliant, 2 - compliant), day
             assert [row.name for row in suppliers_page(client, day, non_compliant).items] == (
                 names), day
+
+
+def test_every_listing_path_shows_the_figures_relation_compliance_gives_on_each_day(app):
+    """The page found first (compliant rows from their standing, the others computed) and
+    the listings that compute every figure (sorted by expiry, "expire sous 30 jours")."""
+    from hiveo.relations.queries import SupplierFilters, SupplierSort, suppliers_page
+
+    with app.app_context():
+        client = make_company("Initech", establishments=1)
+        set_requirements(client, "", [Rule("KBIS", "company"),
+                                      Rule("URSSAF_VIGILANCE", "company")])
+        relations = []
+        for name, urssaf_end in (("Complet", TODAY + timedelta(days=100)),
+                                 ("Bientôt", TODAY + timedelta(days=10)),
+                                 ("Expiré", TODAY - timedelta(days=1)),
+                                 ("Manquant", None)):
+            supplier = make_company(name, establishments=1)
+            make_document(supplier, "KBIS", issue_date=TODAY - timedelta(days=5))
+            if urssaf_end:
+                make_document(supplier, "URSSAF_VIGILANCE", issue_date=TODAY - timedelta(days=30),
+                              validity_end=urssaf_end)
+            relations.append(make_relation(client, supplier))
+        db.session.commit()
+        seen = set()
+        for day in (TODAY, TODAY + timedelta(days=11), TODAY + timedelta(days=101)):
+            expected = {}
+            for relation in relations:
+                compliance = relation_compliance(relation, day)
+                expected[relation.id] = (len(compliance.problems), compliance.next_expiry)
+                seen.add(len(compliance.problems))
+            for filters, sort in ((SupplierFilters(), SupplierSort()),
+                                  (SupplierFilters(), SupplierSort("echeance")),
+                                  (SupplierFilters(status="expire-30-jours"), SupplierSort())):
+                shown = {row.relation_id: (row.unmet, row.next_expiry)
+                         for row in suppliers_page(client, day, filters, sort).items}
+                wanted = expected if not filters.status else {
+                    key: value for key, value in expected.items()
+                    if value[1] is not None and value[1] <= day + timedelta(days=30)}
+                assert shown == wanted, (day, filters, sort)
+        assert seen == {0, 1, 2}
