@@ -3,10 +3,10 @@
 Every figure comes from the SQL of compliance.py: the page, its counts header
 and the exports cost a fixed number of statements whatever the number of
 suppliers. The header and the "non conformes" filter read each relation's
-stored standing (figures.py); the rows shown get their figures (problems,
-next expiry) computed for the page alone. Only what orders or filters on
-those figures (the sorts by compliance and by expiry, "expire sous 30
-jours") computes them for every relation it may show.
+stored standing (figures.py); the rows shown that it does not say compliant
+get their figures (problems, next expiry) computed for the page alone. Only
+what orders or filters on those figures (the sorts by compliance and by
+expiry, "expire sous 30 jours") computes them for every relation it may show.
 
 What the list shows: relations that are not closed (closed ones behind their
 own filter). The compliance badge is for active relations; an invitation or
