@@ -126,7 +126,7 @@ def add_relations_bulk(client: Company, rows: list[dict], *, by: User | None = N
     for start in range(0, len(events), 1000):
         db.session.execute(insert(_table(RelationEvent)), events[start:start + 1000])
     db.session.flush()
-    refresh_standing(Relation.client_id == client.id)
+    refresh_standing(client_id=client.id)
 
 
 def add_admins_bulk(company_ids: dict[str, int], *, password: str = "correct horse battery",

@@ -31,6 +31,7 @@ none of the rules' modules, so that every door may call refresh_standing().
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -150,15 +151,50 @@ def compliant_on(day: Any, relation: Any = Relation) -> ColumnElement[bool]:
                 or_(relation.held_until.is_(None), relation.held_until >= day))
 
 
-def stale_standings(*conditions: ColumnElement[bool]) -> list[tuple[int, int, date | None]]:
-    """(relation id, unheld, held until) of the relations matching `conditions` whose
-    stored standing differs from what standing_select() computes now."""
+# Which relations a refresh reads: the statements are built once per kind (the slot SQL
+# is large: building it cost more than running it for one relation), their ids bound.
+_SCOPES: dict[str, Any] = {
+    "relation": lambda: Relation.id == bindparam("scope_id", type_=Integer),
+    "client": lambda: Relation.client_id == bindparam("scope_id", type_=Integer),
+    "suppliers": lambda: Relation.supplier_id.in_(bindparam("scope_ids", expanding=True)),
+    "all": lambda: None,
+}
+
+
+@lru_cache(maxsize=len(_SCOPES))
+def _statements(scope: str) -> tuple[Any, Any]:
+    """The lock of the relations of `scope` (PostgreSQL) and the query of their stale rows."""
+    condition = _SCOPES[scope]()
+    conditions = () if condition is None else (condition,)
     fresh = standing_select(*conditions).subquery("fresh")
-    return [(row.relation_id, int(row.unheld), row.held_until) for row in db.session.execute(
-        select(fresh.c.relation_id, fresh.c.unheld, fresh.c.held_until)
-        .join(Relation, Relation.id == fresh.c.relation_id)
-        .where(or_(Relation.unheld_slots != fresh.c.unheld,
-                   Relation.held_until.is_distinct_from(fresh.c.held_until))))]
+    stale = (select(fresh.c.relation_id, fresh.c.unheld, fresh.c.held_until)
+             .join(Relation, Relation.id == fresh.c.relation_id)
+             .where(or_(Relation.unheld_slots != fresh.c.unheld,
+                        Relation.held_until.is_distinct_from(fresh.c.held_until))))
+    lock = select(Relation.id).where(*conditions).order_by(Relation.id).with_for_update()
+    return lock, stale
+
+
+def _scope(relation_id: int | None, client_id: int | None,
+           supplier_ids: list[int] | None) -> tuple[str, dict[str, Any]]:
+    if relation_id is not None:
+        return "relation", {"scope_id": relation_id}
+    if client_id is not None:
+        return "client", {"scope_id": client_id}
+    if supplier_ids is not None:
+        return "suppliers", {"scope_ids": supplier_ids}
+    return "all", {}
+
+
+def stale_standings(*, relation_id: int | None = None, client_id: int | None = None,
+                    supplier_ids: list[int] | None = None
+                    ) -> list[tuple[int, int, date | None]]:
+    """(relation id, unheld, held until) of the relations whose stored standing differs from
+    what standing_select() computes now: one relation, a client's, some suppliers', or
+    (no argument) every relation."""
+    scope, params = _scope(relation_id, client_id, supplier_ids)
+    return [(row.relation_id, int(row.unheld), row.held_until)
+            for row in db.session.execute(_statements(scope)[1], params)]
 
 
 _TABLE = Relation.metadata.tables[Relation.__tablename__]
@@ -170,9 +206,10 @@ _WRITE = (update(_TABLE)
                   held_until=bindparam("until", type_=Date)))
 
 
-def refresh_standing(*conditions: ColumnElement[bool]) -> int:
-    """Recompute the standing of the relations matching `conditions` (on Relation, e.g.
-    `Relation.supplier_id == company.id`) and store what changed; returns how many did.
+def refresh_standing(*, relation_id: int | None = None, client_id: int | None = None,
+                     supplier_ids: list[int] | None = None) -> int:
+    """Recompute the standing of one relation, of a client's, of some suppliers' or (no
+    argument) of every relation, and store what changed; returns how many did.
 
     On PostgreSQL the relations' rows are locked first (in id order, as every
     caller does), and the standing is read by a later statement, so it sees
@@ -182,14 +219,15 @@ def refresh_standing(*conditions: ColumnElement[bool]) -> int:
     from both changes. SQLite takes its write lock at BEGIN (extensions.py).
     """
     db.session.flush()  # what the caller changed, for the statements below to read
+    scope, params = _scope(relation_id, client_id, supplier_ids)
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(Relation.id).where(*conditions)
-                           .order_by(Relation.id).with_for_update())
-    changed = stale_standings(*conditions)
+        db.session.execute(_statements(scope)[0], params)
+    changed = stale_standings(relation_id=relation_id, client_id=client_id,
+                              supplier_ids=supplier_ids)
     if changed:
-        db.session.execute(_WRITE, [{"relation_id": relation_id, "unheld": unheld,
+        db.session.execute(_WRITE, [{"relation_id": changed_id, "unheld": unheld,
                                      "until": held_until}
-                                    for relation_id, unheld, held_until in changed])
+                                    for changed_id, unheld, held_until in changed])
     return len(changed)
 
 
@@ -197,5 +235,5 @@ def refresh_suppliers(supplier_ids: Any) -> int:
     """refresh_standing() for every relation of these supplier companies (by 900: an older
     SQLite takes 999 parameters at most)."""
     ids = sorted(set(supplier_ids))
-    return sum(refresh_standing(Relation.supplier_id.in_(ids[start:start + 900]))
+    return sum(refresh_standing(supplier_ids=ids[start:start + 900])
                for start in range(0, len(ids), 900))

@@ -61,7 +61,7 @@ def ensure_default_requirements(client: Company) -> None:
         for rule in default_rules():
             db.session.add(Requirement(client_id=client.id, category="", doc_type=rule.doc_type,
                                        level=rule.level))
-        refresh_standing(Relation.client_id == client.id)  # any relation may follow this set
+        refresh_standing(client_id=client.id)  # any relation may follow this set
 
 
 def set_requirements(client: Company, category: str, rules: Iterable[Rule]) -> list[Rule]:
@@ -80,7 +80,7 @@ def set_requirements(client: Company, category: str, rules: Iterable[Rule]) -> l
     for rule in checked:
         db.session.add(Requirement(client_id=client.id, category=category,
                                    doc_type=rule.doc_type, level=rule.level))
-    refresh_standing(Relation.client_id == client.id)  # any relation may follow this set
+    refresh_standing(client_id=client.id)  # any relation may follow this set
     return checked
 
 

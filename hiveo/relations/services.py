@@ -383,7 +383,7 @@ def update_references(relation: Relation, user: User | None, references: Referen
     changed = {key: after[key] for key in after if after[key] != before[key]}
     if "category" in changed:
         # Another category may follow another set of requirements.
-        refresh_standing(Relation.id == relation.id)
+        refresh_standing(relation_id=relation.id)
     if changed:
         record(relation, user, "references", changed=sorted(changed))
     return relation
@@ -410,7 +410,7 @@ def set_scope(relation: Relation, user: User | None, establishments: Iterable[Es
     db.session.flush()
     # Its required slots follow the establishments it covers (a new relation's first standing
     # comes from here too: open_relation() sets its scope).
-    refresh_standing(Relation.id == relation.id)
+    refresh_standing(relation_id=relation.id)
     if record_change:
         record(relation, user, "scope", establishments=sorted(e.siret for e in chosen))
 

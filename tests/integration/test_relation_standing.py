@@ -133,7 +133,7 @@ def test_a_write_around_the_doors_leaves_a_stale_standing_that_a_refresh_repairs
             sha256="0" * 64, size=1, review_state="validated", is_current=True))
         db.session.flush()
         assert [row[0] for row in stale_standings()] == [relation.id]
-        assert refresh_standing(Relation.supplier_id == supplier.id) == 1
+        assert refresh_standing(supplier_ids=[supplier.id]) == 1
         assert stale_standings() == []
         assert _standing(relation) == (2, TODAY + timedelta(days=90))
         db.session.commit()
