@@ -192,7 +192,10 @@ def stale_standings(*, relation_id: int | None = None, client_id: int | None = N
     """(relation id, unheld, held until) of the relations whose stored standing differs from
     what standing_select() computes now: one relation, a client's, some suppliers', or
     (no argument) every relation."""
-    scope, params = _scope(relation_id, client_id, supplier_ids)
+    return _stale(*_scope(relation_id, client_id, supplier_ids))
+
+
+def _stale(scope: str, params: dict[str, Any]) -> list[tuple[int, int, date | None]]:
     return [(row.relation_id, int(row.unheld), row.held_until)
             for row in db.session.execute(_statements(scope)[1], params)]
 
@@ -222,8 +225,7 @@ def refresh_standing(*, relation_id: int | None = None, client_id: int | None = 
     scope, params = _scope(relation_id, client_id, supplier_ids)
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(_statements(scope)[0], params)
-    changed = stale_standings(relation_id=relation_id, client_id=client_id,
-                              supplier_ids=supplier_ids)
+    changed = _stale(scope, params)
     if changed:
         db.session.execute(_WRITE, [{"relation_id": changed_id, "unheld": unheld,
                                      "until": held_until}
