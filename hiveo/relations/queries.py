@@ -341,12 +341,12 @@ def _row_columns(unmet: Any, expiry: Any) -> list[Any]:
             unmet, expiry, Relation.changed_at]
 
 
-def _client_figures(shape: _Shape | None = None) -> Any:
+def _client_figures(shape: _Shape) -> Any:
     """The figures of the client's relations that `shape` may show. "Expire sous 30 jours"
     needs those of the relations whose standing holds until the window's end at most:
     a relation's next expiry is never before the day its standing lapses."""
     conditions = [Relation.client_id == CLIENT_ID]
-    if shape is not None and shape.status == "expire-30-jours":
+    if shape.status == "expire-30-jours":
         conditions.append(Relation.held_until <= bindparam("expiry_limit", type_=Date))
     return compliance_select(*conditions).cte("compliance")
 
