@@ -163,11 +163,26 @@ def running_app(backend: str, tmp_path: Path, **overrides) -> Iterator[Flask]:
         with app.app_context():
             db.session.remove()
             stale = _stale_standings()
+            renamed = _stale_supplier_names()
             empty_database()
             db.engine.dispose()
         # After the test, whatever it did: a door that changed what a relation's compliance
         # reads without calling refresh_standing() leaves a stored standing behind.
         assert not stale, f"stored standings differ from standing_select(): {stale[:5]}"
+        # The list sorts by the supplier's name as its relations keep it (models.Relation).
+        assert not renamed, f"relations.supplier_name_key differs from the name: {renamed[:5]}"
+
+
+def _stale_supplier_names() -> list:
+    from hiveo.models import Company, Relation
+
+    try:
+        return list(db.session.execute(
+            sa.select(Relation.id, Relation.supplier_name_key, Company.name_key)
+            .join(Company, Company.id == Relation.supplier_id)
+            .where(Relation.supplier_name_key != Company.name_key)).all())
+    finally:
+        db.session.rollback()
 
 
 def _stale_standings() -> list:

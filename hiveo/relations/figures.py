@@ -151,6 +151,14 @@ def compliant_on(day: Any, relation: Any = Relation) -> ColumnElement[bool]:
                 or_(relation.held_until.is_(None), relation.held_until >= day))
 
 
+def compliant_parts(day: Any) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """compliant_on(day) as two disjoint conditions, each a range of an index that ends
+    with (unheld_slots, held_until): nothing lapses, or nothing lapses before `day`."""
+    settled = Relation.unheld_slots == 0
+    return (and_(settled, Relation.held_until.is_(None)),
+            and_(settled, Relation.held_until >= day))
+
+
 # Which relations a refresh reads: the statements are built once per kind (the slot SQL
 # is large: building it cost more than running it for one relation), their ids bound.
 _SCOPES: dict[str, Any] = {

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, and_, bindparam, case, exists, func, or_, select
+from sqlalchemy import Date, Integer, String, bindparam, case, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..core.inputs import ascii_digits
@@ -31,7 +31,7 @@ from ..extensions import db
 from ..models import Company, Establishment, Relation, RelationState
 from ..organisations.services import Page, like_escape
 from .compliance import compliance_select, never_deposited
-from .figures import compliant_on
+from .figures import compliant_on, compliant_parts
 from .visibility import READABLE_STATES
 
 # The choices of the "Afficher" filter: value in the URL → label.
@@ -163,28 +163,55 @@ class SupplierCounts:
     def text(self) -> str:
         return " · ".join(self.parts())
 
+    def listed(self, filters: SupplierFilters) -> int | None:
+        """How many suppliers the list shows with `filters` when the header already says
+        it (no filter, or a status filter alone); None otherwise."""
+        if filters.category or filters.query:
+            return None
+        return {"": self.total, "non-conformes": self.non_compliant,
+                "invitations": self.invited, "suspendues": self.suspended,
+                "cloturees": self.closed}.get(filters.status)
+
+
+_COUNTED_STATES = (RelationState.ACTIVE, RelationState.INVITED, RelationState.SUSPENDED,
+                   RelationState.CLOSED)
+
 
 def _counts_select() -> Any:
     """What the header is made of, from the stored standing of the client's relations:
-    every relation, and those active, active and compliant, invited, suspended
-    (supplier_counts() derives the rest). Filtered counts read the covering index
-    ix_relations_client_standing alone; a sum of six CASE per row took SQLite twice
-    as long."""
-    state = Relation.state
-    return (select(func.count(),
-                   func.count().filter(state == RelationState.ACTIVE.value),
-                   func.count().filter(and_(state == RelationState.ACTIVE.value,
-                                            compliant_on(TODAY))),
-                   func.count().filter(state == RelationState.INVITED.value),
-                   func.count().filter(state == RelationState.SUSPENDED.value))
-            .where(Relation.client_id == CLIENT_ID))
+    the relations in each state, and the active ones compliant today. Each count is a
+    range of the covering index ix_relations_client_standing (the compliant ones, the two
+    ranges of compliant_parts()), which SQLite counts without reading the entries' values:
+    one pass with five filtered counts, which read them all, took it 2.6 times as long."""
+    def count(*conditions: ColumnElement[bool]) -> Any:
+        return (select(func.count()).where(Relation.client_id == CLIENT_ID, *conditions)
+                .scalar_subquery())
+
+    active = Relation.state == RelationState.ACTIVE.value
+    compliant = [count(active, part) for part in compliant_parts(TODAY)]
+    return select(*(count(Relation.state == state.value) for state in _COUNTED_STATES),
+                  compliant[0] + compliant[1])
+
+
+@lru_cache(maxsize=1)
+def _categories_statement() -> Any:
+    """The client's categories in order, one index seek each in ix_relations_client_id_category:
+    each is the least one after the one before (a skip scan). DISTINCT read the index entry
+    of every relation: 0.27 ms at 5,000 suppliers on SQLite, against 0.01 ms."""
+    def least_after(previous: Any) -> Any:
+        return select(func.min(Relation.category)).where(
+            Relation.client_id == CLIENT_ID, Relation.category > previous).scalar_subquery()
+
+    categories = select(least_after("").label("category")).cte("categories", recursive=True)
+    categories = categories.union_all(
+        select(least_after(categories.c.category)).where(categories.c.category.is_not(None)))
+    return (select(categories.c.category).where(categories.c.category.is_not(None))
+            .order_by(categories.c.category))
 
 
 def client_categories(client: Company) -> list[str]:
     """The purchase categories the client used on its relations, for the filter's select."""
-    return list(db.session.scalars(
-        select(Relation.category).where(Relation.client_id == client.id, Relation.category != "")
-        .distinct().order_by(Relation.category)))
+    return list(db.session.scalars(_categories_statement(), {"client_id": client.id}))
 
 
 # ---- The statements: built once per shape, their values bound per request ----
@@ -210,6 +237,7 @@ class _Shape:
     category: bool = False
     search: tuple[str, int] = ("", 0)      # ("number", 1), ("words", n) or nothing
     sort: SupplierSort = SupplierSort()
+    counted: bool = True                   # the page's rows carry the total
 
 
 def _search_terms(query: str) -> tuple[tuple[str, int], dict[str, str]]:
@@ -228,12 +256,12 @@ def _search_terms(query: str) -> tuple[tuple[str, int], dict[str, str]]:
                                    for index, word in enumerate(words)}
 
 
-def _prepared(client: Company, today: date, filters: SupplierFilters, sort: SupplierSort
-              ) -> tuple[_Shape, dict[str, Any]]:
+def _prepared(client: Company, today: date, filters: SupplierFilters, sort: SupplierSort,
+              *, counted: bool = True) -> tuple[_Shape, dict[str, Any]]:
     """The listing's shape, and every value its statement binds (a shape that does not
     use one ignores it)."""
     search, patterns = _search_terms(filters.query)
-    shape = _Shape(filters.status, bool(filters.category), search, sort)
+    shape = _Shape(filters.status, bool(filters.category), search, sort, counted)
     return shape, {**sql_dates(today), "client_id": client.id, "category": filters.category,
                    "expiry_limit": today + timedelta(days=EXPIRY_WINDOW_DAYS), **patterns}
 
@@ -247,7 +275,7 @@ def _search_conditions(search: tuple[str, int]) -> list[ColumnElement[bool]]:
                                    Establishment.siret.like(prefix, escape="\\")),
                     Relation.code_key.like(bindparam("search_code", type_=String),
                                            escape="\\"))]
-    name, folded_code = Company.name_key, Relation.code_key
+    name, folded_code = Relation.supplier_name_key, Relation.code_key
     conditions: list[ColumnElement[bool]] = []
     for index in range(count):
         pattern = bindparam(f"search_word_{index}", type_=String)
@@ -309,7 +337,7 @@ def _needs_every_figure(shape: _Shape) -> bool:
 def _order_by(sort: SupplierSort, unmet: Any = None, expiry: Any = None) -> list[Any]:
     """The ORDER BY of `sort`; `unmet` and `expiry` only for the sorts of _FIGURE_SORTS."""
     keys: dict[str, Any] = {
-        "nom": lambda: [Company.name_key],
+        "nom": lambda: [Relation.supplier_name_key],
         "siren": lambda: [Company.siren],
         "code": lambda: [Relation.supplier_code.is_(None), Relation.supplier_code],
         "categorie": lambda: [Relation.category == "", Relation.category],
@@ -325,7 +353,9 @@ def _order_by(sort: SupplierSort, unmet: Any = None, expiry: Any = None) -> list
                (key.desc() if sort.descending else key.asc())
                for index, key in enumerate(chosen)]
     tie = Relation.id.desc() if sort.descending else Relation.id.asc()
-    return [*ordered, Company.name_key, tie]
+    # Then by name (which the name sort already is: it reads its index in order).
+    by_name = [] if sort.column == "nom" else [Relation.supplier_name_key]
+    return [*ordered, *by_name, tie]
 
 
 def _shown_figures(unmet: Any, next_expiry: Any) -> tuple[Any, Any]:
@@ -368,8 +398,8 @@ def _rows_statement(shape: _Shape, figures: Any) -> Any:
 
 @dataclass(frozen=True)
 class _Listing:
-    """A shape's statements: one page of rows with the total, and the count alone for a
-    page past the end."""
+    """A shape's statements: one page of rows (with the total when the shape is counted),
+    and the count alone for a page past the end."""
 
     page: Any
     counting: Any
@@ -382,7 +412,9 @@ def _statement(shape: _Shape) -> _Listing:
     if not _needs_every_figure(shape):
         return _page_first(shape)
     base = _rows_statement(shape, _client_figures(shape))
-    statement = base.add_columns(func.count().over().label("total")).limit(LIMIT).offset(OFFSET)
+    statement = base.limit(LIMIT).offset(OFFSET)
+    if shape.counted:
+        statement = statement.add_columns(func.count().over().label("total"))
     return _Listing(statement, select(func.count()).select_from(base.order_by(None).subquery()))
 
 
@@ -392,8 +424,11 @@ def _page_first(shape: _Shape) -> _Listing:
     search typed in a list of 5,000 suppliers costs the figures of one page. The total
     is a count of its own, which the database runs once (an uncorrelated scalar
     subquery): a window count over the matching rows cost SQLite twice the page."""
-    matching = (select(Relation.id).join(Company, Company.id == Relation.supplier_id)
-                .where(Relation.client_id == CLIENT_ID, *_filter_conditions(shape, None)))
+    matching = select(Relation.id).where(Relation.client_id == CLIENT_ID,
+                                         *_filter_conditions(shape, None))
+    if shape.search[0] == "number" or shape.sort.column == "siren":
+        # The SIREN is the company's; names come from relations.supplier_name_key.
+        matching = matching.join(Company, Company.id == Relation.supplier_id)
     counting = select(func.count()).select_from(matching.subquery())
     page = matching.order_by(*_order_by(shape.sort)).limit(LIMIT).offset(OFFSET).cte("page")
     # A relation its stored standing says is compliant today has no problem, and its next
@@ -404,8 +439,8 @@ def _page_first(shape: _Shape) -> _Listing:
         func.coalesce(computed.c.unmet, 0),
         case((computed.c.relation_id.is_(None), Relation.held_until),
              else_=computed.c.next_expiry))
-    statement = (select(*_row_columns(unmet, expiry),
-                        counting.scalar_subquery().label("total"))
+    total = [counting.scalar_subquery().label("total")] if shape.counted else []
+    statement = (select(*_row_columns(unmet, expiry), *total)
                  .select_from(page)
                  .join(Relation, Relation.id == page.c.id)
                  .join(Company, Company.id == Relation.supplier_id)
@@ -426,11 +461,9 @@ def _export_statement(shape: _Shape) -> Any:
 
 def supplier_counts(client: Company, today: date) -> SupplierCounts:
     """The counts header, in one aggregate statement over the client's stored standings."""
-    every, active, compliant, invited, suspended = (int(value) for value in db.session.execute(
+    active, invited, suspended, closed, compliant = (int(value) for value in db.session.execute(
         _counts_statement(), {**sql_dates(today), "client_id": client.id}).one())
-    # The four states are all there are (a check constraint).
-    closed = every - active - invited - suspended
-    return SupplierCounts(total=every - closed, compliant=compliant,
+    return SupplierCounts(total=active + invited + suspended, compliant=compliant,
                           non_compliant=active - compliant, invited=invited,
                           suspended=suspended, closed=closed)
 
@@ -442,17 +475,19 @@ def _row(values: Any) -> SupplierRow:
 
 
 def suppliers_page(client: Company, today: date, filters: SupplierFilters | None = None,
-                   sort: SupplierSort | None = None, page: int = 1, per_page: int = 50) -> Page:
+                   sort: SupplierSort | None = None, page: int = 1, per_page: int = 50,
+                   *, total: int | None = None) -> Page:
     """One page of the client's suppliers (SupplierRow items) with the total, in one statement.
 
-    The total is a window count over the filtered rows. A sort on the figures,
-    or "expire sous 30 jours", computes those of every relation it may show;
-    any other finds the page's rows first and computes theirs (_page_first). A
-    page past the end costs a second statement for the total and a third for
-    the last page.
+    The statement counts the filtered rows too, unless the caller knows their `total`
+    (suppliers_listing(), from the counts header). A sort on the figures, or
+    "expire sous 30 jours", computes those of every relation it may show; any
+    other finds the page's rows first and computes theirs (_page_first). A page
+    past the end costs a second statement for the total (when not given) and one
+    more for the last page.
     """
     filters, sort = filters or SupplierFilters(), sort or SupplierSort()
-    shape, params = _prepared(client, today, filters, sort)
+    shape, params = _prepared(client, today, filters, sort, counted=total is None)
     statements = _statement(shape)
     params["limit"] = per_page
     page = max(1, page)
@@ -462,12 +497,14 @@ def suppliers_page(client: Company, today: date, filters: SupplierFilters | None
                                        {**params, "offset": (number - 1) * per_page}).all())
 
     rows = page_rows(page)
-    if rows:
-        total = rows[0].total
-    elif page == 1:
-        total = 0
-    else:
-        total = db.session.scalar(statements.counting, params) or 0
+    if total is None:
+        if rows:
+            total = rows[0].total
+        elif page == 1:
+            total = 0
+        else:
+            total = db.session.scalar(statements.counting, params) or 0
+    if not rows and page > 1:
         last = max(1, math.ceil(total / per_page))
         if page > last:
             page = last
@@ -480,9 +517,12 @@ def suppliers_listing(client: Company, today: date, filters: SupplierFilters | N
                       ) -> tuple[Page, SupplierCounts]:
     """suppliers_page() and the counts header: one statement more, an aggregate over the
     client's relations that reads no document. (Joined to the page's statement, it
-    made PostgreSQL plan the page eight times slower.)"""
-    return (suppliers_page(client, today, filters, sort, page, per_page),
-            supplier_counts(client, today))
+    made PostgreSQL plan the page eight times slower.) When the header already says
+    how many rows the filters list, the page's statement does not count them again
+    (at 5,000 suppliers, half of that statement's time on PostgreSQL)."""
+    counts = supplier_counts(client, today)
+    return (suppliers_page(client, today, filters, sort, page, per_page,
+                           total=counts.listed(filters or SupplierFilters())), counts)
 
 
 def supplier_rows(client: Company, today: date, filters: SupplierFilters | None = None,

@@ -8,6 +8,7 @@ import re
 from datetime import date
 
 import pytest
+from flask import url_for
 from sqlalchemy import select, text
 
 from hiveo.demo.factories import (
@@ -96,6 +97,15 @@ def _get(app, world, query: str = "", *, email: str = "dan@example.com", **kwarg
     return client.get(_path(world, query), **kwargs)
 
 
+def _listed(response) -> tuple[str, list[str]]:
+    """What the list says of its rows: "3 fournisseurs pour ces critères · 1 à 2", and
+    its pagination."""
+    text = page_text(response)
+    count = re.search(r'<p class="result-count"[^>]*>(.*?)</p>', text, re.S)
+    assert count is not None
+    return " ".join(count.group(1).split()), re.findall(r"Page \d+ sur \d+", text)
+
+
 def _all_pages(app, world, query: str = "") -> list[str]:
     client = app.test_client()
     login(client, "dan@example.com")
@@ -121,6 +131,11 @@ def test_the_list_shows_each_supplier_with_code_category_state_compliance_and_ex
     assert "10/12/2026" in text
     assert f'href="/organisations/{world["initech"]}/fournisseurs/{world["Alpha Propreté"]}"' \
         in response.get_data(as_text=True)
+    # The rows build the dossier's URL from the list's: it is the dossier's route.
+    with app.test_request_context():
+        dossier = url_for("supplier_dossier.detail", siren=world["initech"],
+                          supplier=world["Delta Transports"])
+    assert f'href="{dossier}"' in response.get_data(as_text=True)
 
 
 def test_the_header_counts_suppliers_compliant_non_compliant_and_pending(app, world):
@@ -412,16 +427,47 @@ def _rows(response) -> list[str]:
     "?categorie=Nettoyage&tri=conformite&ordre=desc", "?afficher=invitations",
     "?afficher=suspendues&tri=echeance", "?afficher=cloturees", "?afficher=jamais-depose",
     "?tri=nom&ordre=desc&page=2", "?tri=code", "?tri=etat&ordre=desc", "?tri=modification",
-    "?tri=siren&categorie=Travaux", "?page=9", "?q=zeta&afficher=suspendues"])
+    "?tri=siren&categorie=Travaux", "?page=9", "?q=zeta&afficher=suspendues",
+    "?afficher=non-conformes", "?afficher=invitations&page=4", "?afficher=cloturees&tri=code"])
 def test_a_fragment_lists_the_same_rows_as_the_whole_page(app, world, query):
-    """The whole page reads the rows and the counts header in one statement over every
-    relation's figures; a fragment whose filter and sort do not read the figures finds
-    its page first and computes the figures of its rows alone: the rows are the same."""
-    whole = _rows(_get(app, world, query))
-    fragment = _rows(_get(app, world, query, headers={"HX-Request": "true"}))
+    """A fragment whose filter and sort do not read the figures finds its page first and
+    computes the figures of its rows alone, and counts its rows; the whole page takes that
+    count from its header when the header has it (no filter, or a status filter alone):
+    the rows, their count and the pages are the same."""
+    whole_page = _get(app, world, query)
+    fragment_page = _get(app, world, query, headers={"HX-Request": "true"})
+    whole, fragment = _rows(whole_page), _rows(fragment_page)
     assert fragment == whole, query
+    assert _listed(fragment_page) == _listed(whole_page), query
     if query in ("", "?q=eta", "?afficher=non-conformes&q=a"):
         assert whole, query
+
+
+@pytest.mark.parametrize(("status", "listed"), [
+    ("", 9), ("non-conformes", 2), ("invitations", 3), ("suspendues", 2), ("cloturees", 1)])
+def test_the_whole_page_takes_its_total_from_the_header_and_says_the_same(app, status, listed):
+    """Ten suppliers: 4 active (2 compliant), 3 invited, 2 suspended, 1 closed. The whole
+    page takes the number of rows a status filter lists from its counts header; it is
+    the number the fragment counts, and the pages follow it."""
+    with app.app_context():
+        client = make_company("Donneur Compté", establishments=1)
+        make_user("compte@example.com", profile="fast", memberships=((client, "member"),))
+        add_suppliers_bulk(client, 10, today=TODAY,
+                           states=("active",) * 4 + ("invited",) * 3 + ("suspended",) * 2
+                           + ("closed",), dossiers=("complete", "none"))
+        db.session.commit()
+        siren = client.siren
+    browser = app.test_client()
+    login(browser, "compte@example.com")
+    query = f"?afficher={status}&page=2" if status else "?page=2"
+    whole = browser.get(f"/organisations/{siren}/fournisseurs{query}")
+    fragment = browser.get(f"/organisations/{siren}/fournisseurs{query}",
+                           headers={"HX-Request": "true"})
+    said = _listed(whole)
+    assert said == _listed(fragment)
+    assert said[0].startswith(f"{listed} fournisseur"), said
+    assert said[1] == (["Page 2 sur 2"] if listed > 5 else []), said
+    assert len(_names(whole)) == (listed - 5 if listed > 5 else listed)
 
 
 def test_the_csv_export_is_excel_friendly_and_follows_the_filters(app, world):
@@ -509,8 +555,8 @@ def test_sql_statements_do_not_grow_from_10_to_5000_suppliers(app):
         counts[(size, "csv")] = len(statements)
     for query in (*queries, *("fragment" + query for query in queries), "csv"):
         assert counts[(10, query)] == counts[(5000, query)], counts
-    # The user with their companies, the page with its total, the counts header (an
-    # aggregate of the stored standings), the categories.
+    # The user with their companies, the page (whose total the header gives), the counts
+    # header (an aggregate of the stored standings), the categories.
     assert counts[(5000, "")] == 4, counts
 
 
