@@ -58,7 +58,8 @@ def format_date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(PARIS).date()
-    return value.strftime("%d/%m/%Y")
+    # Not strftime(): lists format two dates a row, and this takes a third of its time.
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
 
 
 def format_datetime(value: datetime | None) -> str:
