@@ -33,7 +33,7 @@ from ..relations.queries import (
     suppliers_listing,
     suppliers_page,
 )
-from ..relations.services import state_label
+from ..relations.services import STATE_LABELS
 from ..web import page_number
 from . import export
 
@@ -82,7 +82,10 @@ def supplier_list(siren: str) -> ResponseReturnValue:
     per_page = current_app.config["SUPPLIERS_PER_PAGE"]
     context: dict[str, Any] = {
         "access": access, "company": access.company, "filters": filters,
-        "sort": sort, "sorts": SORTS, "state_label": state_label, "query_string": query_string,
+        "sort": sort, "sorts": SORTS, "state_labels": STATE_LABELS, "query_string": query_string,
+        # Each column header's link, for the table and for the sort links above it.
+        "sort_queries": {column: query_string(filters, sort.toggled(column))
+                         for column in SORTS},
     }
     if is_partial():
         page = suppliers_page(access.company, today, filters, sort, page_number(), per_page)
