@@ -469,9 +469,12 @@ def supplier_counts(client: Company, today: date) -> SupplierCounts:
 
 
 def _row(values: Any) -> SupplierRow:
-    return SupplierRow(values.relation_id, values.supplier_id, values.name, values.siren,
-                       values.supplier_code, values.category, values.state,
-                       int(values.unmet or 0), values.next_expiry, values.changed_at)
+    # The columns of _row_columns() by position (a total may follow them): reading a Row's
+    # fields by name cost 0.16 ms of a 50-row page.
+    (relation_id, supplier_id, name, siren, code, category, state, unmet, next_expiry,
+     changed_at) = values[:10]
+    return SupplierRow(relation_id, supplier_id, name, siren, code, category, state,
+                       int(unmet or 0), next_expiry, changed_at)
 
 
 def suppliers_page(client: Company, today: date, filters: SupplierFilters | None = None,
